@@ -1,0 +1,68 @@
+import numpy as np
+import torch
+
+from firstshot.features import FeatureSettings
+from firstshot.model import AutoEncoder
+from firstshot.scoring import clip_scores, window_errors
+from firstshot.training import TrainSettings, load_model, save_model, train
+
+
+def test_model_layer_sizes():
+    model = AutoEncoder()
+    linear = [layer for layer in model.layers if isinstance(layer, torch.nn.Linear)]
+    assert [(layer.in_features, layer.out_features) for layer in linear] == [
+        (640, 128),
+        (128, 64),
+        (64, 8),
+        (8, 64),
+        (64, 128),
+        (128, 640),
+    ]
+    norms = [layer for layer in model.layers if isinstance(layer, torch.nn.BatchNorm1d)]
+    assert len(norms) == 5
+
+
+def _random_frames(clips=4, frames_per_clip=40, seed=0):
+    rng = np.random.default_rng(seed)
+    frames = rng.normal(size=(clips * frames_per_clip, 128)).astype(np.float32)
+    offsets = np.arange(0, clips * frames_per_clip + 1, frames_per_clip)
+    return frames, offsets
+
+
+def _train_once(frames, offsets, epochs=3):
+    torch.manual_seed(0)
+    model = AutoEncoder()
+    losses = train(
+        model, frames, offsets, FeatureSettings(), TrainSettings(epochs=epochs), torch.device("cpu")
+    )
+    return model, losses
+
+
+def test_training_lowers_loss_and_is_deterministic():
+    frames, offsets = _random_frames()
+    model_a, losses_a = _train_once(frames, offsets)
+    model_b, losses_b = _train_once(frames, offsets)
+    assert len(losses_a) == 3
+    assert losses_a[-1] < losses_a[0]
+    assert losses_a == losses_b
+    for name, value in model_a.state_dict().items():
+        assert torch.equal(value, model_b.state_dict()[name]), name
+
+
+def test_save_and_load_roundtrip(tmp_path):
+    frames, offsets = _random_frames()
+    model, losses = _train_once(frames, offsets, epochs=1)
+    path = tmp_path / "model.pt"
+    save_model(path, model, losses=losses, features=FeatureSettings().as_dict())
+    loaded, record = load_model(path)
+    assert record["losses"] == losses
+    assert record["features"]["n_mels"] == 128
+    assert not (tmp_path / "model.pt.partial").exists()
+    errors = window_errors(model, frames, offsets, 5, torch.device("cpu"))
+    assert np.allclose(errors, window_errors(loaded, frames, offsets, 5, torch.device("cpu")))
+
+
+def test_clip_scores_are_mean_over_windows():
+    offsets = np.array([0, 6, 12])
+    errors = np.array([1.0, 3.0, 2.0, 6.0])
+    assert clip_scores(errors, offsets, 5).tolist() == [2.0, 4.0]
