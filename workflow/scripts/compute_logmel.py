@@ -10,7 +10,7 @@ settings = FeatureSettings(**snakemake.params.features)
 audio = read_store(snakemake.input[0])
 if audio.attributes["sample_rate"] != settings.sample_rate:
     raise ValueError(
-        f"{snakemake.input[0]} holds audio at {audio.attributes['sample_rate']} Hz, "
+        f"{snakemake.input[0]} contains audio at {audio.attributes['sample_rate']} Hz, "
         f"not {settings.sample_rate} Hz; delete it and rerun."
     )
 for index, name in enumerate(audio.names):

@@ -26,7 +26,7 @@ def read_clip(path: str, sample_rate: int, channel: int | None = None) -> np.nda
     """Read one clip as mono float32 at ``sample_rate`` Hz.
 
     Resampling uses soxr at its default high quality. Raises InputError for a
-    file that cannot be decoded or holds non-finite samples.
+    file that cannot be decoded or contains non-finite samples.
     """
     try:
         samples, file_rate = soundfile.read(path, dtype="float64", always_2d=False)
@@ -37,10 +37,10 @@ def read_clip(path: str, sample_rate: int, channel: int | None = None) -> np.nda
 
     samples = to_mono(samples, channel, path)
     if samples.size == 0:
-        raise InputError(f"{path}: the file holds no samples. Replace or remove the file.")
+        raise InputError(f"{path}: the file contains no samples. Replace or remove the file.")
     if not np.all(np.isfinite(samples)):
         raise InputError(
-            f"{path}: the file holds NaN or infinite samples. Replace or remove the file."
+            f"{path}: the file contains NaN or infinite samples. Replace or remove the file."
         )
     if file_rate != sample_rate:
         samples = soxr.resample(samples, file_rate, sample_rate)

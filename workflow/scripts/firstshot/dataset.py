@@ -19,7 +19,7 @@ def find_machines(root: str | Path) -> list[str]:
         )
     machines = sorted(entry.name for entry in root.iterdir() if entry.is_dir())
     if not machines:
-        raise InputError(f"The data folder '{root}' holds no machine folders.")
+        raise InputError(f"The data folder '{root}' contains no machine folders. Check the path.")
     return machines
 
 

@@ -1,4 +1,4 @@
-"""Log-mel spectrograms and the stacked-frame windows that the autoencoder sees."""
+"""Log-mel spectrograms and the stacked-frame windows that the autoencoder takes as input."""
 
 from dataclasses import asdict, dataclass
 

@@ -26,7 +26,7 @@ _DCASE2020 = re.compile(r"^(?P<label>normal|anomaly)_id_(?P<section>\d+)_(?P<ind
 
 @dataclass(frozen=True)
 class ClipName:
-    """What a clip's file name says about it; ``None`` where the name does not tell."""
+    """Fields parsed from a clip's file name, ``None`` where the name lacks them."""
 
     name: str
     section: str

@@ -6,7 +6,7 @@ import torch
 from firstshot.features import gather_windows, window_starts
 from firstshot.model import AutoEncoder
 
-#: Windows per forward pass when scoring; scoring holds no gradients, so large
+#: Windows per forward pass when scoring; scoring keeps no gradients, so large
 #: batches only cost memory.
 SCORING_BATCH = 8192
 

@@ -10,7 +10,7 @@ is drawn per clip, so some anomalies are hard to hear and detection stays
 well short of perfect.
 
 Clip names are a pure function of the settings (``clip_names``), so the
-workflow knows every file before the generator has run.
+workflow can list every file before the generator has run.
 """
 
 import zlib
@@ -61,7 +61,7 @@ def _test_groups(settings: SyntheticSettings) -> list[tuple[str, str]]:
 
 
 def _anonymised_order(settings: SyntheticSettings, machine: str) -> np.ndarray:
-    """Shuffle evaluation test clips so that the anonymised index tells nothing."""
+    """Shuffle evaluation test clips so that the anonymised index reveals no label."""
     rng = np.random.default_rng([settings.seed, _stable_hash(machine), 1])
     return rng.permutation(4 * settings.test_clips_per_group)
 
