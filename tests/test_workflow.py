@@ -6,6 +6,8 @@ import torch
 from conftest import TINY_CONFIG, run_snakemake
 from sklearn.metrics import roc_auc_score
 
+from firstshot.store import read_store
+
 EVAL_MACHINES = TINY_CONFIG["synthetic"]["eval_machines"]
 TEST_CLIPS = 4 * TINY_CONFIG["synthetic"]["test_clips_per_group"]
 
@@ -111,3 +113,23 @@ def test_real_dcase2023_sample_run(shared_data, tmp_path):
         expected = sorted(path.name for path in (root / machine / "test").iterdir())
         assert scores["clip"].tolist() == expected
         assert np.all(np.isfinite(scores["value"]))
+
+
+def test_tiny_run_feature_store_metadata(tiny_run):
+    store = read_store(tiny_run / "results/features/eval/synth_compressor/test.zarr")
+    assert store.attributes["machine"] == "synth_compressor"
+    assert store.attributes["split"] == "test"
+    assert store.attributes["features"]["n_mels"] == 128
+    assert store.data.shape[1] == 128
+    assert len(store.clips) == TEST_CLIPS
+    # 2 s at 16 kHz gives 1 + 32000 // 512 centred frames per clip.
+    assert store.lengths().tolist() == [63] * TEST_CLIPS
+    assert all(clip["n_samples"] == 32000 for clip in store.clips)
+    assert all(clip["section"] == "00" for clip in store.clips)
+
+    train = read_store(tiny_run / "results/features/dev/synth_fan/train.zarr")
+    domains = [clip["domain"] for clip in train.clips]
+    assert domains.count("source") == 27
+    assert domains.count("target") == 3
+    assert all(clip["label"] == "normal" for clip in train.clips)
+    assert all(clip["attributes"] == {"speed": "1.0"} for clip in train.clips[:27])

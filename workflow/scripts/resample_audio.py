@@ -17,7 +17,14 @@ write_store(
     snakemake.output[0],
     (read_clip(path, rate, channel) for path in paths),
     clips,
-    {"kind": "audio", "sample_rate": rate, "channel": channel},
+    {
+        "kind": "audio",
+        "sample_rate": rate,
+        "channel": channel,
+        "dataset": snakemake.wildcards.dataset,
+        "machine": snakemake.wildcards.machine,
+        "split": snakemake.wildcards.split,
+    },
     AUDIO_CHUNK_ROWS,
 )
 logger.info("wrote %d clips at %d Hz", len(paths), rate)
