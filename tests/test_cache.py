@@ -125,9 +125,7 @@ def trained(checkpoint, epochs=3):
 def test_checkpoint_resumes_after_last_epoch(tmp_path):
     frames, offsets, _ = small_training()
     torch.manual_seed(1)
-    fingerprint = training_fingerprint(
-        {"epochs": 3}, AutoEncoder(input_size=16), frames, offsets
-    )
+    fingerprint = training_fingerprint({"epochs": 3}, AutoEncoder(input_size=16), frames, offsets)
     checkpoint = EpochCheckpoint(tmp_path / "job" / "checkpoint.pt", fingerprint)
     model, losses = trained(checkpoint)
     assert torch.load(checkpoint.path, weights_only=True)["losses"] == losses
