@@ -26,12 +26,12 @@ TINY_CONFIG = {
 }
 
 
-def run_snakemake(workdir: Path, config: dict, *arguments: str, check: bool = True):
-    """Run the workflow in ``workdir`` with the repository config plus ``config``."""
+def snakemake_command(workdir: Path, config: dict, *arguments: str) -> list[str]:
+    """Write ``config`` to ``workdir`` and return the command that runs the workflow there."""
     workdir.mkdir(parents=True, exist_ok=True)
     override = workdir / "test_config.yaml"
     override.write_text(yaml.safe_dump(config))
-    command = [
+    return [
         str(Path(sys.executable).with_name("snakemake")),
         "--snakefile",
         str(REPO / "Snakefile"),
@@ -44,6 +44,11 @@ def run_snakemake(workdir: Path, config: dict, *arguments: str, check: bool = Tr
         "2",
         *arguments,
     ]
+
+
+def run_snakemake(workdir: Path, config: dict, *arguments: str, check: bool = True):
+    """Run the workflow in ``workdir`` with the repository config plus ``config``."""
+    command = snakemake_command(workdir, config, *arguments)
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     if check and result.returncode != 0:
         raise AssertionError(

@@ -124,7 +124,6 @@ def test_tiny_run_feature_store_metadata(tiny_run):
     assert len(store.clips) == TEST_CLIPS
     # 2 s at 16 kHz gives 1 + 32000 // 512 centred frames per clip.
     assert store.lengths().tolist() == [63] * TEST_CLIPS
-    assert all(clip["n_samples"] == 32000 for clip in store.clips)
     assert all(clip["section"] == "00" for clip in store.clips)
 
     train = read_store(tiny_run / "results/features/dev/synth_fan/train.zarr")

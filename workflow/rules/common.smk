@@ -14,6 +14,8 @@ validate(config, "../schemas/config.schema.yaml")
 
 SYNTHETIC_DIR = "resources/synthetic"
 DATASETS = ("dev", "eval")
+FEATURE_CACHE_DIR = "results/cache/logmel"
+PRETRAINED_MODEL = "results/pretrain/model.pt"
 
 
 wildcard_constraints:
@@ -113,3 +115,25 @@ def get_submission_files():
         kind=["anomaly_score", "decision_result"],
         machine=get_machines("eval"),
     )
+
+
+def get_pretrained_model():
+    """Return the model that fine-tuning starts from: the config's file, else pretraining's output."""
+    path = config["pretrained_model"]
+    if path is None:
+        return PRETRAINED_MODEL
+    if Path(path).resolve() == Path(PRETRAINED_MODEL).resolve():
+        # Snakemake treats its own output as stale when the development data change,
+        # which is what this setting is meant to avoid.
+        raise WorkflowError(
+            f"'pretrained_model' is set to {path}, the output of the rule pretrain_model. "
+            "Copy that file to another place, e.g. resources/pretrained/model.pt, and "
+            "point 'pretrained_model' at the copy."
+        )
+    if not Path(path).is_file():
+        raise WorkflowError(
+            f"'pretrained_model' is set to {path}, but that file was not found. Point it at "
+            f"a model written by the rule pretrain_model ({PRETRAINED_MODEL}), or set it to null "
+            "to pretrain one."
+        )
+    return path

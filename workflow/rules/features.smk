@@ -1,24 +1,6 @@
-rule resample_audio:
-    input:
-        get_clip_paths,
-    output:
-        # Resampled audio is only read by compute_logmel, and at DCASE scale it
-        # takes about 12 GB as float32, so it is deleted once the features exist.
-        temp(directory("results/audio/{dataset}/{machine}/{split}.zarr")),
-    log:
-        "logs/resample_audio/{dataset}/{machine}/{split}.log",
-    conda:
-        "../../envs/asd.yaml"
-    params:
-        sample_rate=config["features"]["sample_rate"],
-        channel=config["audio"]["channel"],
-    script:
-        "../scripts/resample_audio.py"
-
-
 rule compute_logmel:
     input:
-        "results/audio/{dataset}/{machine}/{split}.zarr",
+        get_clip_paths,
     output:
         directory("results/features/{dataset}/{machine}/{split}.zarr"),
     log:
@@ -27,5 +9,9 @@ rule compute_logmel:
         "../../envs/asd.yaml"
     params:
         features=config["features"],
+        channel=config["audio"]["channel"],
+        # Snakemake deletes a job's outputs before it runs, so frames kept for
+        # reuse live outside them; see firstshot/cache.py for the keys.
+        cache=FEATURE_CACHE_DIR,
     script:
         "../scripts/compute_logmel.py"

@@ -14,6 +14,8 @@ rule pretrain_model:
         learning_rate=config["training"]["learning_rate"],
         seed=config["training"]["seed"],
         device=config["training"]["device"],
+        # Outside the declared output, which Snakemake deletes before a rerun.
+        epoch_checkpoint="results/checkpoints/pretrain/checkpoint.pt",
     script:
         "../scripts/train_model.py"
 
@@ -21,7 +23,7 @@ rule pretrain_model:
 rule finetune_model:
     input:
         "results/features/eval/{machine}/train.zarr",
-        pretrained="results/pretrain/model.pt",
+        pretrained=get_pretrained_model(),
     output:
         "results/finetune/{machine}/model.pt",
     log:
@@ -35,5 +37,6 @@ rule finetune_model:
         learning_rate=config["training"]["learning_rate"],
         seed=config["training"]["seed"],
         device=config["training"]["device"],
+        epoch_checkpoint="results/checkpoints/finetune/{machine}/checkpoint.pt",
     script:
         "../scripts/train_model.py"

@@ -1,33 +1,42 @@
-"""Compute log-mel frames of every clip in an audio store (rule compute_logmel)."""
+"""Compute the log-mel frames of one machine's clips of one split (rule compute_logmel).
 
-from firstshot.features import FeatureSettings, LogMel, check_clip_length
+Each clip is read, mixed to mono and resampled, then turned into log-mel
+frames, unless the feature cache already holds the frames of a file with the
+same content and settings.
+"""
+
+from dataclasses import asdict
+
+from firstshot.cache import CacheCounts, FeatureCache, clip_features
+from firstshot.features import FeatureSettings
 from firstshot.logs import configure_logging
-from firstshot.store import FRAME_CHUNK_ROWS, read_store, write_store
+from firstshot.names import parse_clip_name
+from firstshot.store import FRAME_CHUNK_ROWS, write_store
 
 logger = configure_logging(snakemake)
 
+paths = list(snakemake.input)
 settings = FeatureSettings(**snakemake.params.features)
-audio = read_store(snakemake.input[0])
-if audio.attributes["sample_rate"] != settings.sample_rate:
-    raise ValueError(
-        f"{snakemake.input[0]} contains audio at {audio.attributes['sample_rate']} Hz, "
-        f"not {settings.sample_rate} Hz; delete it and rerun."
-    )
-lengths = audio.lengths()
-for clip, n_samples in zip(audio.clips, lengths, strict=True):
-    check_clip_length(int(n_samples), settings, clip["name"])
-    clip["n_samples"] = int(n_samples)
-
-log_mel = LogMel(settings)
+channel = snakemake.params.channel
+cache = FeatureCache(snakemake.params.cache, settings, channel)
+counts = CacheCounts()
 write_store(
     snakemake.output[0],
-    (log_mel(audio.clip(index)) for index in range(len(audio.clips))),
-    audio.clips,
+    clip_features(paths, settings, channel, cache, counts),
+    [asdict(parse_clip_name(path)) for path in paths],
     {
         "kind": "logmel",
         "features": settings.as_dict(),
-        **{key: audio.attributes[key] for key in ("dataset", "machine", "split")},
+        "dataset": snakemake.wildcards.dataset,
+        "machine": snakemake.wildcards.machine,
+        "split": snakemake.wildcards.split,
     },
     FRAME_CHUNK_ROWS,
 )
-logger.info("wrote log-mel frames of %d clips", len(audio.clips))
+logger.info(
+    "wrote log-mel frames of %d clips: %d computed, %d reused from the cache %s",
+    len(paths),
+    counts.computed,
+    counts.reused,
+    cache.folder,
+)

@@ -2,11 +2,13 @@
 
 With an input named ``pretrained`` the job starts from those weights and
 fine-tunes; otherwise it trains a new model on the pooled feature stores.
+A job that was killed continues from its last epoch checkpoint.
 """
 
 import torch
 
 from firstshot import InputError
+from firstshot.checkpoint import EpochCheckpoint, training_fingerprint
 from firstshot.features import FeatureSettings
 from firstshot.logs import configure_logging
 from firstshot.model import AutoEncoder
@@ -45,7 +47,9 @@ if pretrained:
     if record["features"] != features.as_dict():
         raise InputError(
             f"{pretrained} was trained on features {record['features']}, but "
-            f"{feature_paths[0]} holds {features.as_dict()}. Retrain it with the same settings."
+            f"{feature_paths[0]} holds {features.as_dict()}. Set the 'features' config keys "
+            "to the model's values, or point 'pretrained_model' at a model trained with the "
+            "current ones (null pretrains one)."
         )
     stage = "finetune"
 else:
@@ -61,7 +65,11 @@ logger.info(
     len(frames),
     len(stores),
 )
-losses = train(model, frames, offsets, features, settings, device)
+checkpoint = EpochCheckpoint(
+    params.epoch_checkpoint,
+    training_fingerprint(settings_record(features, settings), model, frames, offsets),
+)
+losses = train(model, frames, offsets, features, settings, device, checkpoint)
 save_model(
     snakemake.output[0],
     model,
@@ -71,3 +79,4 @@ save_model(
     pretrained_from=str(pretrained) if pretrained else None,
     **settings_record(features, settings),
 )
+checkpoint.remove()

@@ -2,8 +2,8 @@
 
 A store is a Zarr group with
 
-* ``data``: the rows of every clip, concatenated along axis 0 (samples for
-  audio, frames for log-mel spectrograms);
+* ``data``: the rows of every clip, concatenated along axis 0 (frames for
+  log-mel spectrograms);
 * ``offsets``: int64, length ``n_clips + 1``; clip ``i`` is
   ``data[offsets[i]:offsets[i + 1]]``;
 * attribute ``clips``: one dict per clip (name, section, domain, label,
@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-#: Rows per chunk along axis 0: about 4 MiB of audio or of 128-band frames.
-AUDIO_CHUNK_ROWS = 1 << 20
+#: Rows per chunk along axis 0: about 4 MiB of 128-band float32 frames.
 FRAME_CHUNK_ROWS = 1 << 13
 
 

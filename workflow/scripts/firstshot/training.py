@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from firstshot.checkpoint import EpochCheckpoint
 from firstshot.features import FeatureSettings, gather_windows, window_starts
 from firstshot.model import AutoEncoder
 
@@ -43,12 +44,14 @@ def train(
     features: FeatureSettings,
     settings: TrainSettings,
     device: torch.device,
+    checkpoint: EpochCheckpoint | None = None,
 ) -> list[float]:
     """Train ``model`` in place with MSE loss and Adam; return the mean loss of each epoch.
 
     The frames stay on ``device`` and each batch of windows is gathered there,
     so no window is materialised in advance (that would take ``frames`` times
-    the memory of the frames).
+    the memory of the frames). With a ``checkpoint``, training continues after
+    the last epoch saved there and saves every epoch it completes.
     """
     frame_tensor = torch.from_numpy(frames).to(device)
     starts = torch.from_numpy(window_starts(offsets, features.frames)).to(device)
@@ -61,8 +64,8 @@ def train(
     loss_function = torch.nn.MSELoss()
     model.to(device).train()
 
-    losses = []
-    for epoch in range(1, settings.epochs + 1):
+    losses = checkpoint.restore(model, optimizer, generator) if checkpoint else []
+    for epoch in range(len(losses) + 1, settings.epochs + 1):
         order = torch.randperm(n_windows, generator=generator).to(device)
         total = torch.zeros((), device=device, dtype=torch.float64)
         for begin in range(0, n_windows, settings.batch_size):
@@ -84,6 +87,8 @@ def train(
             )
         losses.append(epoch_loss)
         logger.info("epoch %d/%d: loss %.6f", epoch, settings.epochs, epoch_loss)
+        if checkpoint:
+            checkpoint.save(model, optimizer, generator, losses)
     return losses
 
 
