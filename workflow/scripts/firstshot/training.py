@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from firstshot import InputError
 from firstshot.features import FeatureSettings, gather_windows, window_starts
 from firstshot.model import AutoEncoder
 
@@ -27,13 +28,38 @@ class TrainSettings:
 
 
 def pick_device(requested: str) -> torch.device:
-    """Resolve the config's device: ``auto`` takes CUDA when present, else the CPU."""
+    """Resolve the config's device: ``auto`` takes CUDA when present, else the CPU.
+
+    The log line names CUDA_VISIBLE_DEVICES, the GPUs that a scheduler such as
+    SLURM gave the job, so a job that falls back to the CPU on a GPU node shows why.
+    """
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "unset")
     if requested == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda")
-        logger.info("No CUDA device found; training on the CPU.")
+            device = torch.device("cuda")
+            logger.info(
+                "Using CUDA device %s (CUDA_VISIBLE_DEVICES=%s).",
+                torch.cuda.get_device_name(device),
+                visible,
+            )
+            return device
+        logger.info(
+            "No CUDA device found (CUDA_VISIBLE_DEVICES=%s, torch CUDA build %s); "
+            "falling back to the CPU.",
+            visible,
+            torch.version.cuda or "none",
+        )
         return torch.device("cpu")
-    return torch.device(requested)
+
+    device = torch.device(requested)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(
+            f"training.device is '{requested}', but torch finds no CUDA device "
+            f"(CUDA_VISIBLE_DEVICES={visible}, torch CUDA build {torch.version.cuda or 'none'}). "
+            "Set training.device to 'auto' or 'cpu', or install the CUDA build of torch."
+        )
+    logger.info("Using device %s (CUDA_VISIBLE_DEVICES=%s).", device, visible)
+    return device
 
 
 def train(
