@@ -126,11 +126,11 @@ def slurm_run(slurm_cluster, tmp_path_factory):
         # In place of profiles/default, as the README instructs cluster users.
         "--workflow-profile",
         str(SLURM_PROFILE),
-        # The test cluster has no accounting database, so sacct fails and
-        # sacctmgr cannot check an account.
+        # The test cluster has no accounting database, so the default status
+        # query, sacct, fails. Without an account the plugin guesses one with
+        # sacct, warns when that fails, and submits without one.
         "--slurm-status-command",
         "squeue",
-        "--slurm-no-account",
         # The default first status check comes after 40 s.
         "--slurm-init-seconds-before-status-checks",
         "5",
