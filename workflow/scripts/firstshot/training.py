@@ -82,10 +82,12 @@ def train(
     if n_windows < 2:
         raise TrainingError(f"training needs at least 2 windows, found {n_windows}")
 
+    # The optimizer is built after the move, so it holds the parameters on
+    # ``device`` even where Module.to replaces them instead of moving them in place.
+    model.to(device).train()
     generator = torch.Generator(device="cpu").manual_seed(settings.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
     loss_function = torch.nn.MSELoss()
-    model.to(device).train()
 
     losses = []
     for epoch in range(1, settings.epochs + 1):
