@@ -13,6 +13,13 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/detection.smk"
 
 
+# Run in the main Snakemake process even on a cluster: generating the synthetic
+# data takes seconds, less than a queue wait, and `all` only collects targets.
+localrules:
+    all,
+    generate_synthetic_data,
+
+
 rule all:
     default_target: True
     input:

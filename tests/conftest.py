@@ -46,10 +46,25 @@ def snakemake_command(workdir: Path, config: dict, *arguments: str) -> list[str]
     ]
 
 
-def run_snakemake(workdir: Path, config: dict, *arguments: str, check: bool = True):
-    """Run the workflow in ``workdir`` with the repository config plus ``config``."""
+def run_snakemake(
+    workdir: Path,
+    config: dict,
+    *arguments: str,
+    check: bool = True,
+    interrupt_after: int | None = None,
+    env: dict[str, str] | None = None,
+):
+    """Run the workflow in ``workdir`` with the repository config plus ``config``.
+
+    ``interrupt_after`` sends SIGINT after that many seconds, and SIGKILL 10 s
+    later. The SLURM executor plugin keeps waiting for jobs whose status it
+    cannot read and ignores SIGTERM, so cluster runs need it. ``env`` replaces
+    the environment of the Snakemake process.
+    """
     command = snakemake_command(workdir, config, *arguments)
-    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+    if interrupt_after is not None:
+        command = ["timeout", "-s", "INT", "-k", "10", str(interrupt_after), *command]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env)
     if check and result.returncode != 0:
         raise AssertionError(
             f"snakemake failed with exit code {result.returncode}:\n{result.stderr[-6000:]}"

@@ -1,10 +1,14 @@
+import logging
+
 import numpy as np
+import pytest
 import torch
 
+from firstshot import InputError
 from firstshot.features import FeatureSettings
 from firstshot.model import AutoEncoder
 from firstshot.scoring import clip_scores, window_errors
-from firstshot.training import TrainSettings, load_model, save_model, train
+from firstshot.training import TrainSettings, load_model, pick_device, save_model, train
 
 
 def test_model_layer_sizes():
@@ -66,3 +70,23 @@ def test_clip_scores_are_mean_over_windows():
     offsets = np.array([0, 6, 12])
     errors = np.array([1.0, 3.0, 2.0, 6.0])
     assert clip_scores(errors, offsets, 5).tolist() == [2.0, 4.0]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this host has a CUDA device")
+def test_pick_device_falls_back_to_cpu(monkeypatch, caplog):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    with caplog.at_level(logging.INFO, logger="firstshot.training"):
+        device = pick_device("auto")
+    assert device == torch.device("cpu")
+    assert "No CUDA device found (CUDA_VISIBLE_DEVICES=0" in caplog.text
+    assert "falling back to the CPU" in caplog.text
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this host has a CUDA device")
+def test_pick_device_rejects_missing_cuda():
+    with pytest.raises(InputError, match="training.device is 'cuda:1'"):
+        pick_device("cuda:1")
+
+
+def test_pick_device_keeps_explicit_cpu():
+    assert pick_device("cpu") == torch.device("cpu")

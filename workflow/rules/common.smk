@@ -1,6 +1,9 @@
+import shutil
 import sys
+from functools import cache
 from pathlib import Path
 
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 # The rule scripts import the package next to them; the Snakefile needs it too.
@@ -137,3 +140,53 @@ def get_pretrained_model():
             "to pretrain one."
         )
     return path
+
+
+# --- GPU requests of the training rules ---
+
+
+@cache
+def has_local_cuda():
+    """Whether torch on this host finds a CUDA device, as pick_device('auto') will."""
+    # Importing torch takes seconds, so a host without nvidia-smi, which comes
+    # with the NVIDIA driver, is taken to have no CUDA device.
+    if not shutil.which("nvidia-smi"):
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@cache
+def warn_if_gpu_cap_serialises_cluster():
+    # With --profile, Snakemake also loads profiles/default, and its gpu cap
+    # then holds a cluster to one training job at a time.
+    if workflow.global_resources.get("gpu").value == 1:
+        logger.warning(
+            "The gpu resource is capped at 1, so the cluster runs one training job at "
+            "a time. Use '--workflow-profile profiles/slurm', which replaces "
+            "profiles/default and its cap, or raise the cap with '--resources gpu=N'."
+        )
+
+
+def get_training_gpus(wildcards):
+    """Return the number of GPUs that a training job requests: 1 when it trains on CUDA, else 0.
+
+    On a cluster the job runs on another node, so the request follows the
+    config alone. Locally it also needs a CUDA device on this host, because the
+    default profile caps the gpu resource at 1 and a CPU-only machine would
+    otherwise run its training jobs one at a time.
+
+    NOTE: a dry run uses a local pseudo-executor, so even with the SLURM
+    profile it shows this host's answer, 0 on a host without CUDA.
+    """
+    device = config["training"]["device"]
+    if not (device == "auto" or device.startswith("cuda")):
+        return 0
+    if workflow.non_local_exec:
+        if not workflow.remote_exec:
+            warn_if_gpu_cap_serialises_cluster()
+        return 1
+    if device != "auto":
+        return 1
+    return int(has_local_cuda())

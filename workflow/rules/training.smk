@@ -8,6 +8,14 @@ rule pretrain_model:
     conda:
         "../../envs/asd.yaml"
     threads: 2
+    # NOTE: runtime and mem_mb are estimates for the DCASE 2025 development set
+    # (7 machines of 1000 clips of 10 s, 1.1 GB of float32 frames, held twice
+    # while the stores are pooled). Neither was measured on a GPU node; raise
+    # them with --set-resources if a cluster job is killed.
+    resources:
+        gpu=get_training_gpus,
+        mem_mb=8000,
+        runtime=180,
     params:
         epochs=config["training"]["pretrain_epochs"],
         batch_size=config["training"]["batch_size"],
@@ -31,6 +39,12 @@ rule finetune_model:
     conda:
         "../../envs/asd.yaml"
     threads: 1
+    # One machine's 1000 clips hold 160 MB of frames; see pretrain_model for
+    # how these estimates were made.
+    resources:
+        gpu=get_training_gpus,
+        mem_mb=4000,
+        runtime=60,
     params:
         epochs=config["training"]["finetune_epochs"],
         batch_size=config["training"]["batch_size"],

@@ -1,6 +1,8 @@
 """Send a rule script's logging and uncaught exceptions to the rule's log file."""
 
 import logging
+import os
+import platform
 import sys
 
 
@@ -24,4 +26,10 @@ def configure_logging(snakemake) -> logging.Logger:
         sys.__excepthook__(kind, value, traceback)
 
     sys.excepthook = log_uncaught
+
+    # Ties the rule's log to the cluster job, whose own log and accounting
+    # record carry this id.
+    job_id = os.environ.get("SLURM_JOB_ID")
+    if job_id:
+        logger.info("Running in SLURM job %s on %s.", job_id, platform.node())
     return logger

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from firstshot import InputError
 from firstshot.checkpoint import EpochCheckpoint
 from firstshot.features import FeatureSettings, gather_windows, window_starts
 from firstshot.model import AutoEncoder
@@ -28,13 +29,38 @@ class TrainSettings:
 
 
 def pick_device(requested: str) -> torch.device:
-    """Resolve the config's device: ``auto`` takes CUDA when present, else the CPU."""
+    """Resolve the config's device: ``auto`` takes CUDA when present, else the CPU.
+
+    The log line names CUDA_VISIBLE_DEVICES, the GPUs that a scheduler such as
+    SLURM gave the job, so a job that falls back to the CPU on a GPU node shows why.
+    """
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "unset")
     if requested == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda")
-        logger.info("No CUDA device found; training on the CPU.")
+            device = torch.device("cuda")
+            logger.info(
+                "Using CUDA device %s (CUDA_VISIBLE_DEVICES=%s).",
+                torch.cuda.get_device_name(device),
+                visible,
+            )
+            return device
+        logger.info(
+            "No CUDA device found (CUDA_VISIBLE_DEVICES=%s, torch CUDA build %s); "
+            "falling back to the CPU.",
+            visible,
+            torch.version.cuda or "none",
+        )
         return torch.device("cpu")
-    return torch.device(requested)
+
+    device = torch.device(requested)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(
+            f"training.device is '{requested}', but torch finds no CUDA device "
+            f"(CUDA_VISIBLE_DEVICES={visible}, torch CUDA build {torch.version.cuda or 'none'}). "
+            "Set training.device to 'auto' or 'cpu', or install the CUDA build of torch."
+        )
+    logger.info("Using device %s (CUDA_VISIBLE_DEVICES=%s).", device, visible)
+    return device
 
 
 def train(
@@ -59,10 +85,12 @@ def train(
     if n_windows < 2:
         raise TrainingError(f"training needs at least 2 windows, found {n_windows}")
 
+    # The optimizer is built after the move, so it holds the parameters on
+    # ``device`` even where Module.to replaces them instead of moving them in place.
+    model.to(device).train()
     generator = torch.Generator(device="cpu").manual_seed(settings.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
     loss_function = torch.nn.MSELoss()
-    model.to(device).train()
 
     losses = checkpoint.restore(model, optimizer, generator) if checkpoint else []
     for epoch in range(len(losses) + 1, settings.epochs + 1):
