@@ -6,14 +6,19 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/detection.smk"
+include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/plots.smk"
 
 
 rule all:
     default_target: True
     input:
-        get_submission_files(),
+        get_final_outputs(),

@@ -1,10 +1,10 @@
 rule pretrain_model:
     input:
-        get_dev_training_features(),
+        get_pretraining_features,
     output:
-        "results/pretrain/model.pt",
+        "results/pretrain/{pretrain_set}/model.pt",
     log:
-        "logs/pretrain_model.log",
+        "logs/pretrain_model/{pretrain_set}.log",
     conda:
         "../../envs/asd.yaml"
     threads: 2
@@ -20,12 +20,12 @@ rule pretrain_model:
 
 rule finetune_model:
     input:
-        "results/features/eval/{machine}/train.zarr",
-        pretrained="results/pretrain/model.pt",
+        "results/features/{dataset}/{machine}/train.zarr",
+        pretrained=get_pretrained_model,
     output:
-        "results/finetune/{machine}/model.pt",
+        "results/finetune/{dataset}/{machine}/model.pt",
     log:
-        "logs/finetune_model/{machine}.log",
+        "logs/finetune_model/{dataset}/{machine}.log",
     conda:
         "../../envs/asd.yaml"
     threads: 1
