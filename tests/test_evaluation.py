@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import f1_score, precision_score, recall_score
 
 from firstshot import InputError
 from firstshot.evaluation import (
@@ -104,6 +105,19 @@ def test_precision_recall_f1_zero_denominators():
     # No anomalous clip: recall 0 by the same convention.
     assert precision_recall_f1(np.array([False, False]), np.array([1, 0])) == (0.0, 0.0, 0.0)
     assert all(math.isnan(v) for v in precision_recall_f1(np.array([]), np.array([])))
+
+
+@pytest.mark.parametrize(
+    ("truth", "decisions"),
+    [([0, 0, 1, 1], [0, 1, 1, 0]), ([1, 1, 0], [0, 0, 0]), ([0, 0, 0], [1, 0, 1])],
+)
+def test_precision_recall_f1_match_sklearn(truth, decisions):
+    expected = (
+        precision_score(truth, decisions, zero_division=0),
+        recall_score(truth, decisions, zero_division=0),
+        f1_score(truth, decisions, zero_division=0),
+    )
+    assert precision_recall_f1(np.array(truth), np.array(decisions)) == pytest.approx(expected)
 
 
 def test_harmonic_mean_pools_and_floors():

@@ -13,7 +13,7 @@
 
 A metric without both classes among its clips (a machine with no target-domain
 normal clips has no AUC (target)) is undefined and returned as NaN. The
-official score leaves such values out of the pool and says how many it used.
+official score leaves such values out of the pool and returns how many it pooled.
 """
 
 import math
@@ -81,7 +81,8 @@ def precision_recall_f1(is_anomaly: np.ndarray, decisions: np.ndarray) -> tuple[
     """Return precision, recall and F1 score of decisions (1 = anomaly).
 
     A ratio whose denominator is zero (no clip decided anomalous, no anomalous
-    clip) is 0, as in the DCASE baseline. With no clips at all every value is NaN.
+    clip) is 0, as sklearn's ``precision_score(..., zero_division=0)`` returns.
+    With no clips at all every value is NaN.
     """
     truth = np.asarray(is_anomaly, dtype=bool)
     predicted = np.asarray(decisions).astype(bool)
@@ -246,8 +247,8 @@ def summarise(results: dict[str, pd.DataFrame], mode: str) -> pd.DataFrame:
     """Build the summary table: one row per machine, then the harmonic mean row.
 
     ``results`` maps each machine to its ``evaluate_machine`` table. A machine
-    row holds its single section's values, or the harmonic mean over its sections.
-    The last row holds the harmonic mean of each column over the machines and,
+    row contains its single section's values, or the harmonic mean over its sections.
+    The last row contains the harmonic mean of each column over the machines and,
     in the column ``official score``, the official score.
     """
     rows = []
