@@ -51,7 +51,7 @@ def test_roc_without_target_clips(tmp_path):
     figure = plot_roc("m", clip_table(["source"] * 16))
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert any(label.startswith("source normals") for label in labels)
-    assert not any(label.startswith("target normals") for label in labels)
+    assert "target normals + all anomalies: undefined" in labels
     save_figure(figure, tmp_path / "roc.png")
     assert_png(tmp_path / "roc.png")
 

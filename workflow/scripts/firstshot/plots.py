@@ -113,12 +113,22 @@ def plot_roc(title: str, clips: pd.DataFrame) -> Figure:
         (f"{domain} normals + all anomalies", domain_mask(domains, is_anomaly, domain), colour)
         for domain, colour in zip(DOMAINS, ("tab:green", "tab:purple"), strict=True)
     ]
-    for name, mask, colour in curves:
+    # Drawn last and dashed, the curve over all clips stays visible where a domain's
+    # curve is the same (a machine with one domain only).
+    for name, mask, colour in reversed(curves):
         value = auc(is_anomaly[mask], scores[mask])
         if np.isnan(value):
+            axes.plot([], [], color=colour, label=f"{name}: undefined")
             continue
         false_positive, true_positive, _ = roc_curve(is_anomaly[mask], scores[mask])
-        axes.plot(false_positive, true_positive, color=colour, label=f"{name}: AUC {value:.3f}")
+        style = "--" if name == "all clips" else "-"
+        axes.plot(
+            false_positive,
+            true_positive,
+            color=colour,
+            linestyle=style,
+            label=f"{name}: AUC {value:.3f}",
+        )
     axes.plot([0, 1], [0, 1], color=TRAIN_COLOUR, linestyle=":", label="chance")
 
     partial_auc = auc(is_anomaly, scores, MAX_FPR)
