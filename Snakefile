@@ -6,11 +6,16 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/detection.smk"
+include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/plots.smk"
 
 
 # Run in the main Snakemake process even on a cluster: generating the synthetic
@@ -23,4 +28,4 @@ localrules:
 rule all:
     default_target: True
     input:
-        get_submission_files(),
+        get_final_outputs(),

@@ -107,13 +107,22 @@ def planned_jobs(workdir: Path, config: dict) -> dict[tuple[str, ...], str]:
     return parse_jobs(result.stdout + result.stderr)
 
 
+def score_jobs(machine: str) -> set[tuple[str, ...]]:
+    """Jobs downstream of an evaluation machine's threshold or test features."""
+    return {
+        ("score_clips", "eval", machine),
+        ("collect_submission", machine),
+        ("plot_scores", "eval", machine),
+    }
+
+
 def machine_jobs(machine: str) -> set[tuple[str, ...]]:
     """Jobs downstream of an evaluation machine's fine-tuning."""
     return {
-        ("finetune_model", machine),
-        ("fit_threshold", machine),
-        ("score_clips", machine),
-    }
+        ("finetune_model", "eval", machine),
+        ("fit_threshold", "eval", machine),
+        ("plot_losses", "eval", machine),
+    } | score_jobs(machine)
 
 
 def test_unchanged_run_plans_nothing(run_copy):
@@ -142,18 +151,17 @@ def test_eval_test_clip_reruns_its_scores(run_copy):
     add_clip(run_copy, "eval", "synth_conveyor", "test")
     assert set(planned_jobs(run_copy, CONFIG)) == {
         ("compute_logmel", "eval", "synth_conveyor", "test"),
-        ("score_clips", "synth_conveyor"),
-    }
+    } | score_jobs("synth_conveyor")
 
 
 def test_dev_train_clip_reruns_pretraining_and_after(run_copy):
     add_clip(run_copy, "dev", "synth_fan", "train")
     planned = planned_jobs(run_copy, CONFIG)
-    expected = {("compute_logmel", "dev", "synth_fan", "train"), ("pretrain_model",)}
+    expected = {("compute_logmel", "dev", "synth_fan", "train"), ("pretrain_model", "all")}
     for machine in EVAL:
         expected |= machine_jobs(machine)
     assert set(planned) == expected
-    assert "results/features/dev/synth_fan/train.zarr" in planned[("pretrain_model",)]
+    assert "results/features/dev/synth_fan/train.zarr" in planned[("pretrain_model", "all")]
 
 
 def test_dev_test_clip_reruns_nothing(run_copy):
@@ -164,10 +172,12 @@ def test_dev_test_clip_reruns_nothing(run_copy):
 
 def test_threshold_quantile_reruns_thresholds(run_copy):
     planned = planned_jobs(run_copy, with_changes(threshold={"quantile": 0.8}))
-    expected = {(rule, machine) for rule in ("fit_threshold", "score_clips") for machine in EVAL}
+    expected = set()
+    for machine in EVAL:
+        expected |= {("fit_threshold", "eval", machine)} | score_jobs(machine)
     assert set(planned) == expected
     for machine in EVAL:
-        assert "Params have changed" in planned[("fit_threshold", machine)]
+        assert "Params have changed" in planned[("fit_threshold", "eval", machine)]
 
 
 def test_feature_parameter_reruns_everything(run_copy):
@@ -178,7 +188,7 @@ def test_feature_parameter_reruns_everything(run_copy):
         for machine in EVAL
         for split in ("train", "test")
     }
-    expected.add(("pretrain_model",))
+    expected.add(("pretrain_model", "all"))
     for machine in EVAL:
         expected |= machine_jobs(machine)
     assert set(planned) == expected
@@ -201,7 +211,7 @@ def test_unused_settings_rerun_nothing(run_copy):
 def test_pretrained_model_spares_finetunes(run_copy):
     pretrained = run_copy / "resources/pretrained/model.pt"
     pretrained.parent.mkdir(parents=True)
-    shutil.copy2(run_copy / "results/pretrain/model.pt", pretrained)
+    shutil.copy2(run_copy / "results/pretrain/all/model.pt", pretrained)
     config = with_changes(pretrained_model="resources/pretrained/model.pt")
     # Fine-tuning's input list changed once, from results/pretrain to the copy.
     run_snakemake(run_copy, config)
@@ -221,7 +231,7 @@ def test_pretrained_model_must_exist(run_copy):
 
 
 def test_pretrained_model_not_own_output(run_copy):
-    config = with_changes(pretrained_model="results/pretrain/model.pt")
+    config = with_changes(pretrained_model="results/pretrain/all/model.pt")
     result = run_snakemake(run_copy, config, "--dry-run", check=False)
     assert result.returncode != 0
     assert "Copy that file to another place" in result.stdout + result.stderr
@@ -230,13 +240,13 @@ def test_pretrained_model_not_own_output(run_copy):
 def test_pretrained_model_feature_mismatch(run_copy):
     pretrained = run_copy / "resources/pretrained/model.pt"
     pretrained.parent.mkdir(parents=True)
-    shutil.copy2(run_copy / "results/pretrain/model.pt", pretrained)
+    shutil.copy2(run_copy / "results/pretrain/all/model.pt", pretrained)
     config = with_changes(pretrained_model="resources/pretrained/model.pt", features={"n_mels": 64})
     result = run_snakemake(
-        run_copy, config, "results/finetune/synth_compressor/model.pt", check=False
+        run_copy, config, "results/finetune/eval/synth_compressor/model.pt", check=False
     )
     assert result.returncode != 0
-    log = (run_copy / "logs/finetune_model/synth_compressor.log").read_text()
+    log = (run_copy / "logs/finetune_model/eval/synth_compressor.log").read_text()
     assert "'n_mels': 128" in log
     assert "point 'pretrained_model' at a model trained with the current ones" in log
 
@@ -269,8 +279,8 @@ def test_killed_pretraining_resumes_to_same_weights(run_copy):
     epochs = 10
     # Small batches make each epoch long enough to kill the job in the middle.
     config = with_changes(training={"pretrain_epochs": epochs, "batch_size": 8})
-    target = "results/pretrain/model.pt"
-    checkpoint = run_copy / "results/checkpoints/pretrain/checkpoint.pt"
+    target = "results/pretrain/all/model.pt"
+    checkpoint = run_copy / "results/checkpoints/pretrain/all/checkpoint.pt"
 
     kill_when_checkpointed(run_copy, config, target, checkpoint)
     assert not (run_copy / target).exists()
@@ -280,13 +290,13 @@ def test_killed_pretraining_resumes_to_same_weights(run_copy):
     # The killed Snakemake left its lock; the profile sets rerun-incomplete.
     run_snakemake(run_copy, config, "--unlock")
     run_snakemake(run_copy, config, target)
-    log = (run_copy / "logs/pretrain_model.log").read_text()
+    log = (run_copy / "logs/pretrain_model/all.log").read_text()
     assert "resuming after epoch" in log
     assert not checkpoint.parent.exists()
     resumed = torch.load(run_copy / target, weights_only=True)
 
     run_snakemake(run_copy, config, target, "--forcerun", "pretrain_model")
-    log = (run_copy / "logs/pretrain_model.log").read_text()
+    log = (run_copy / "logs/pretrain_model/all.log").read_text()
     assert "resuming" not in log
     uninterrupted = torch.load(run_copy / target, weights_only=True)
 

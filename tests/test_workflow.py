@@ -39,7 +39,7 @@ def test_tiny_run_writes_every_submission_file(tiny_run):
         assert set(decisions["value"]) <= {0, 1}
 
         threshold = pd.read_json(
-            tiny_run / "results/threshold" / machine / "threshold.json", typ="series"
+            tiny_run / "results/threshold/eval" / machine / "threshold.json", typ="series"
         )["threshold"]
         assert (decisions["value"] == (scores["value"] > threshold)).all()
 
@@ -63,7 +63,9 @@ def test_tiny_run_detects_synthetic_anomalies(tiny_run):
 
 
 def test_tiny_run_models_carry_their_settings(tiny_run):
-    record = torch.load(tiny_run / "results/finetune/synth_compressor/model.pt", weights_only=True)
+    record = torch.load(
+        tiny_run / "results/finetune/eval/synth_compressor/model.pt", weights_only=True
+    )
     assert record["stage"] == "finetune"
     assert len(record["losses"]) == TINY_CONFIG["training"]["finetune_epochs"]
     assert record["features"]["n_mels"] == 128

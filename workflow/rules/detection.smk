@@ -1,12 +1,12 @@
 rule fit_threshold:
     input:
-        model="results/finetune/{machine}/model.pt",
-        features="results/features/eval/{machine}/train.zarr",
+        model="results/finetune/{dataset}/{machine}/model.pt",
+        features="results/features/{dataset}/{machine}/train.zarr",
     output:
-        threshold="results/threshold/{machine}/threshold.json",
-        scores="results/threshold/{machine}/train_scores.csv",
+        threshold="results/threshold/{dataset}/{machine}/threshold.json",
+        scores="results/threshold/{dataset}/{machine}/train_scores.csv",
     log:
-        "logs/fit_threshold/{machine}.log",
+        "logs/fit_threshold/{dataset}/{machine}.log",
     conda:
         "../../envs/asd.yaml"
     params:
@@ -22,14 +22,14 @@ rule fit_threshold:
 
 rule score_clips:
     input:
-        model="results/finetune/{machine}/model.pt",
-        threshold="results/threshold/{machine}/threshold.json",
-        features="results/features/eval/{machine}/test.zarr",
+        model="results/finetune/{dataset}/{machine}/model.pt",
+        threshold="results/threshold/{dataset}/{machine}/threshold.json",
+        features="results/features/{dataset}/{machine}/test.zarr",
     output:
-        scores="results/submission/anomaly_score_{machine}_section_00_test.csv",
-        decisions="results/submission/decision_result_{machine}_section_00_test.csv",
+        scores="results/scores/{dataset}/{machine}/anomaly_score_{machine}_section_00_test.csv",
+        decisions="results/scores/{dataset}/{machine}/decision_result_{machine}_section_00_test.csv",
     log:
-        "logs/score_clips/{machine}.log",
+        "logs/score_clips/{dataset}/{machine}.log",
     conda:
         "../../envs/asd.yaml"
     params:
@@ -37,3 +37,26 @@ rule score_clips:
         device="cpu",
     script:
         "../scripts/score_clips.py"
+
+
+# The submission folder holds the evaluation machines' files side by side, as
+# the DCASE evaluator reads them; development machines are scored only in the
+# leave_one_out mode and are no part of a submission.
+localrules:
+    collect_submission,
+
+
+rule collect_submission:
+    input:
+        scores="results/scores/eval/{machine}/anomaly_score_{machine}_section_00_test.csv",
+        decisions="results/scores/eval/{machine}/decision_result_{machine}_section_00_test.csv",
+    output:
+        scores="results/submission/anomaly_score_{machine}_section_00_test.csv",
+        decisions="results/submission/decision_result_{machine}_section_00_test.csv",
+    log:
+        "logs/collect_submission/{machine}.log",
+    conda:
+        "../../envs/asd.yaml"
+    shell:
+        "cp {input.scores} {output.scores} 2> {log} && "
+        "cp {input.decisions} {output.decisions} 2>> {log}"

@@ -1,10 +1,10 @@
 rule pretrain_model:
     input:
-        get_dev_training_features(),
+        get_pretraining_features,
     output:
-        "results/pretrain/model.pt",
+        "results/pretrain/{pretrain_set}/model.pt",
     log:
-        "logs/pretrain_model.log",
+        "logs/pretrain_model/{pretrain_set}.log",
     conda:
         "../../envs/asd.yaml"
     threads: 2
@@ -23,19 +23,19 @@ rule pretrain_model:
         seed=config["training"]["seed"],
         device=config["training"]["device"],
         # Outside the declared output, which Snakemake deletes before a rerun.
-        epoch_checkpoint="results/checkpoints/pretrain/checkpoint.pt",
+        epoch_checkpoint="results/checkpoints/pretrain/{pretrain_set}/checkpoint.pt",
     script:
         "../scripts/train_model.py"
 
 
 rule finetune_model:
     input:
-        "results/features/eval/{machine}/train.zarr",
-        pretrained=get_pretrained_model(),
+        "results/features/{dataset}/{machine}/train.zarr",
+        pretrained=get_pretrained_model,
     output:
-        "results/finetune/{machine}/model.pt",
+        "results/finetune/{dataset}/{machine}/model.pt",
     log:
-        "logs/finetune_model/{machine}.log",
+        "logs/finetune_model/{dataset}/{machine}.log",
     conda:
         "../../envs/asd.yaml"
     threads: 1
@@ -51,6 +51,6 @@ rule finetune_model:
         learning_rate=config["training"]["learning_rate"],
         seed=config["training"]["seed"],
         device=config["training"]["device"],
-        epoch_checkpoint="results/checkpoints/finetune/{machine}/checkpoint.pt",
+        epoch_checkpoint="results/checkpoints/finetune/{dataset}/{machine}/checkpoint.pt",
     script:
         "../scripts/train_model.py"
