@@ -107,6 +107,11 @@ def planned_jobs(workdir: Path, config: dict) -> dict[tuple[str, ...], str]:
     return parse_jobs(result.stdout + result.stderr)
 
 
+def feature_jobs(dataset: str, machine: str, split: str) -> set[tuple[str, ...]]:
+    """The two jobs that turn one machine's clips of one split into log-mel frames."""
+    return {(rule, dataset, machine, split) for rule in ("resample_audio", "compute_logmel")}
+
+
 def score_jobs(machine: str) -> set[tuple[str, ...]]:
     """Jobs downstream of an evaluation machine's threshold or test features."""
     return {
@@ -133,31 +138,31 @@ def test_unchanged_run_plans_nothing(run_copy):
 
 def test_eval_train_clip_reruns_its_machine(run_copy):
     added = add_clip(run_copy, "eval", "synth_compressor", "train")
-    expected = {("compute_logmel", "eval", "synth_compressor", "train")} | machine_jobs(
-        "synth_compressor"
-    )
+    expected = feature_jobs("eval", "synth_compressor", "train") | machine_jobs("synth_compressor")
     planned = planned_jobs(run_copy, CONFIG)
     assert set(planned) == expected
-    assert added in planned[("compute_logmel", "eval", "synth_compressor", "train")]
+    assert added in planned[("resample_audio", "eval", "synth_compressor", "train")]
 
     result = run_snakemake(run_copy, CONFIG)
     assert set(parse_jobs(result.stdout + result.stderr)) == expected
     log = (run_copy / "logs/compute_logmel/eval/synth_compressor/train.log").read_text()
     assert f"wrote log-mel frames of {TRAIN_CLIPS + 1} clips" in log
     assert f"1 computed, {TRAIN_CLIPS} reused" in log
+    log = (run_copy / "logs/resample_audio/eval/synth_compressor/train.log").read_text()
+    assert f"resampled 1 of {TRAIN_CLIPS + 1} clips" in log
 
 
 def test_eval_test_clip_reruns_its_scores(run_copy):
     add_clip(run_copy, "eval", "synth_conveyor", "test")
-    assert set(planned_jobs(run_copy, CONFIG)) == {
-        ("compute_logmel", "eval", "synth_conveyor", "test"),
-    } | score_jobs("synth_conveyor")
+    assert set(planned_jobs(run_copy, CONFIG)) == feature_jobs(
+        "eval", "synth_conveyor", "test"
+    ) | score_jobs("synth_conveyor")
 
 
 def test_dev_train_clip_reruns_pretraining_and_after(run_copy):
     add_clip(run_copy, "dev", "synth_fan", "train")
     planned = planned_jobs(run_copy, CONFIG)
-    expected = {("compute_logmel", "dev", "synth_fan", "train"), ("pretrain_model", "all")}
+    expected = feature_jobs("dev", "synth_fan", "train") | {("pretrain_model", "all")}
     for machine in EVAL:
         expected |= machine_jobs(machine)
     assert set(planned) == expected
@@ -182,12 +187,11 @@ def test_threshold_quantile_reruns_thresholds(run_copy):
 
 def test_feature_parameter_reruns_everything(run_copy):
     planned = planned_jobs(run_copy, with_changes(features={"n_mels": 64}))
-    expected = {("compute_logmel", "dev", machine, "train") for machine in DEV}
-    expected |= {
-        ("compute_logmel", "eval", machine, split)
-        for machine in EVAL
-        for split in ("train", "test")
-    }
+    expected = set()
+    for machine in DEV:
+        expected |= feature_jobs("dev", machine, "train")
+    for machine in EVAL:
+        expected |= feature_jobs("eval", machine, "train") | feature_jobs("eval", machine, "test")
     expected.add(("pretrain_model", "all"))
     for machine in EVAL:
         expected |= machine_jobs(machine)

@@ -1,6 +1,27 @@
-rule compute_logmel:
+rule resample_audio:
     input:
         get_clip_paths,
+    output:
+        # Only compute_logmel reads this audio, and at DCASE scale it would take
+        # about 12 GB as float32, so Snakemake deletes it once the frames exist.
+        temp(directory("results/audio/{dataset}/{machine}/{split}.zarr")),
+    log:
+        "logs/resample_audio/{dataset}/{machine}/{split}.log",
+    conda:
+        "../../envs/asd.yaml"
+    params:
+        # All feature settings, not only the sample rate: they key the feature
+        # cache, which decides which clips need reading.
+        features=config["features"],
+        channel=config["audio"]["channel"],
+        cache=FEATURE_CACHE_DIR,
+    script:
+        "../scripts/resample_audio.py"
+
+
+rule compute_logmel:
+    input:
+        "results/audio/{dataset}/{machine}/{split}.zarr",
     output:
         directory("results/features/{dataset}/{machine}/{split}.zarr"),
     log:

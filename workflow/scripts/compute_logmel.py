@@ -1,29 +1,36 @@
 """Compute the log-mel frames of one machine's clips of one split (rule compute_logmel).
 
-Each clip is read, mixed to mono and resampled, then turned into log-mel
-frames, unless the feature cache already holds the frames of a file with the
-same content and settings.
+Clips that resample_audio read are turned into frames and added to the
+feature cache; the frames of the others come from the cache.
 """
-
-from dataclasses import asdict
 
 from firstshot.cache import CacheCounts, FeatureCache, clip_features
 from firstshot.features import FeatureSettings
 from firstshot.logs import configure_logging
-from firstshot.names import parse_clip_name
-from firstshot.store import FRAME_CHUNK_ROWS, write_store
+from firstshot.store import FRAME_CHUNK_ROWS, read_store, write_store
 
 logger = configure_logging(snakemake)
 
-paths = list(snakemake.input)
 settings = FeatureSettings(**snakemake.params.features)
 channel = snakemake.params.channel
+audio = read_store(snakemake.input[0])
+clips = audio.attributes["all_clips"]
+resampled = {clip["digest"]: audio.clip(index) for index, clip in enumerate(audio.clips)}
+
 cache = FeatureCache(snakemake.params.cache, settings, channel)
 counts = CacheCounts()
 write_store(
     snakemake.output[0],
-    clip_features(paths, settings, channel, cache, counts),
-    [asdict(parse_clip_name(path)) for path in paths],
+    clip_features(
+        [clip["path"] for clip in clips],
+        settings,
+        channel,
+        cache,
+        counts,
+        digests=[clip["digest"] for clip in clips],
+        resampled=resampled,
+    ),
+    clips,
     {
         "kind": "logmel",
         "features": settings.as_dict(),
@@ -35,7 +42,7 @@ write_store(
 )
 logger.info(
     "wrote log-mel frames of %d clips: %d computed, %d reused from the cache %s",
-    len(paths),
+    len(clips),
     counts.computed,
     counts.reused,
     cache.folder,

@@ -69,6 +69,9 @@ class FeatureCache:
     def entry(self, digest: str) -> Path:
         return self.folder / digest[:2] / f"{digest}.npy"
 
+    def contains(self, digest: str) -> bool:
+        return self.entry(digest).exists()
+
     def load(self, digest: str) -> np.ndarray | None:
         """Return the cached frames of a file digest, or None when there are none."""
         path = self.entry(digest)
@@ -116,18 +119,26 @@ def clip_features(
     channel: int | None,
     cache: FeatureCache,
     counts: CacheCounts,
+    digests: list[str] | None = None,
+    resampled: dict[str, np.ndarray] | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield the log-mel frames of each clip in ``paths``, from the cache where possible.
 
-    ``counts`` is updated as the clips are yielded, so it is complete once the
-    iterator is exhausted.
+    ``digests`` are the files' SHA-256 digests where the caller already has
+    them. ``resampled`` maps a digest to audio that the rule resample_audio
+    already read; a clip missing from both the cache and ``resampled`` is read
+    from its file. ``counts`` is updated as the clips are yielded, so it is
+    complete once the iterator is exhausted.
     """
     log_mel = LogMel(features)
-    for path in paths:
-        digest = file_digest(path)
-        frames = cache.load(digest)
+    resampled = resampled or {}
+    for index, path in enumerate(paths):
+        digest = digests[index] if digests else file_digest(path)
+        frames = None if digest in resampled else cache.load(digest)
         if frames is None:
-            audio = read_clip(path, features.sample_rate, channel)
+            audio = resampled.get(digest)
+            if audio is None:
+                audio = read_clip(path, features.sample_rate, channel)
             check_clip_length(len(audio), features, path)
             frames = log_mel(audio)
             cache.store(digest, frames)

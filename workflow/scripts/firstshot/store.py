@@ -83,7 +83,8 @@ def write_store(
     if len(offsets) - 1 != len(clips):
         raise ValueError(f"{len(clips)} clips were listed but {len(offsets) - 1} arrays given")
     if data is None:
-        raise ValueError(f"{path}: a store needs at least one clip")
+        # A store of no clips, e.g. audio when every clip's frames are cached.
+        data = group.create_array("data", shape=(0,), dtype=np.float32, chunks=(chunk_rows,))
     if buffer:
         data.append(np.concatenate(buffer))
 
