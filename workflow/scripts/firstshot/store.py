@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-#: Rows per chunk along axis 0: about 4 MiB of 128-band float32 frames.
+#: Rows per chunk along axis 0: about 4 MiB of audio or of 128-band frames.
+AUDIO_CHUNK_ROWS = 1 << 20
 FRAME_CHUNK_ROWS = 1 << 13
 
 
