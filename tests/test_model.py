@@ -66,3 +66,15 @@ def test_clip_scores_are_mean_over_windows():
     offsets = np.array([0, 6, 12])
     errors = np.array([1.0, 3.0, 2.0, 6.0])
     assert clip_scores(errors, offsets, 5).tolist() == [2.0, 4.0]
+
+
+def test_training_result_independent_of_gather_size(monkeypatch):
+    frames, offsets = _random_frames()
+    model_a, losses_a = _train_once(frames, offsets, epochs=2)
+    # Gather 3 batches at a time instead of 256, so the epoch's last gather
+    # holds fewer windows than the others.
+    monkeypatch.setattr("firstshot.training.GATHER_WINDOWS", 3 * 64)
+    model_b, losses_b = _train_once(frames, offsets, epochs=2)
+    assert losses_a == losses_b
+    for name, value in model_a.state_dict().items():
+        assert torch.equal(value, model_b.state_dict()[name]), name

@@ -7,6 +7,8 @@ rule fit_threshold:
         scores="results/threshold/{machine}/train_scores.csv",
     log:
         "logs/fit_threshold/{machine}.log",
+    benchmark:
+        "benchmarks/fit_threshold/{machine}.tsv"
     conda:
         "../../envs/asd.yaml"
     params:
@@ -27,6 +29,8 @@ rule score_clips:
         decisions="results/submission/decision_result_{machine}_section_00_test.csv",
     log:
         "logs/score_clips/{machine}.log",
+    benchmark:
+        "benchmarks/score_clips/{machine}.tsv"
     conda:
         "../../envs/asd.yaml"
     params:
