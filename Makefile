@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= all
 
-.PHONY: run test lint format dag clean
+.PHONY: run test lint format dag clean bench
 
 $(BIN)/snakemake: envs/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,14 +24,20 @@ test: $(BIN)/snakemake
 
 lint: $(BIN)/snakemake
 	$(BIN)/snakefmt --check Snakefile workflow/rules
-	$(BIN)/ruff check workflow tests
-	$(BIN)/ruff format --check workflow tests
+	$(BIN)/ruff check workflow tests tools
+	$(BIN)/ruff format --check workflow tests tools
 	$(BIN)/snakemake --lint --cores 1
 
 format: $(BIN)/snakemake
 	$(BIN)/snakefmt Snakefile workflow/rules
-	$(BIN)/ruff format workflow tests
-	$(BIN)/ruff check --fix workflow tests
+	$(BIN)/ruff format workflow tests tools
+	$(BIN)/ruff check --fix workflow tests tools
+
+# Benchmark on synthetic data of the DCASE 2025 Task 2 shape and write
+# docs/benchmarks.md; not part of `make test`. SCALE=0.02 is a run of minutes.
+SCALE ?= 1
+bench: $(BIN)/snakemake
+	$(BIN)/python tools/benchmark.py --scale $(SCALE)
 
 # Draw the job graph of the current config as SVG (needs Graphviz's dot).
 dag: $(BIN)/snakemake

@@ -7,6 +7,8 @@ rule fit_threshold:
         scores="results/threshold/{dataset}/{machine}/train_scores.csv",
     log:
         "logs/fit_threshold/{dataset}/{machine}.log",
+    benchmark:
+        "benchmarks/fit_threshold/{dataset}/{machine}.tsv"
     conda:
         "../../envs/asd.yaml"
     params:
@@ -30,6 +32,8 @@ rule score_clips:
         decisions="results/scores/{dataset}/{machine}/decision_result_{machine}_section_00_test.csv",
     log:
         "logs/score_clips/{dataset}/{machine}.log",
+    benchmark:
+        "benchmarks/score_clips/{dataset}/{machine}.tsv"
     conda:
         "../../envs/asd.yaml"
     params:

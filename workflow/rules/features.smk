@@ -7,6 +7,8 @@ rule resample_audio:
         temp(directory("results/audio/{dataset}/{machine}/{split}.zarr")),
     log:
         "logs/resample_audio/{dataset}/{machine}/{split}.log",
+    benchmark:
+        "benchmarks/resample_audio/{dataset}/{machine}/{split}.tsv"
     conda:
         "../../envs/asd.yaml"
     params:
@@ -26,6 +28,8 @@ rule compute_logmel:
         directory("results/features/{dataset}/{machine}/{split}.zarr"),
     log:
         "logs/compute_logmel/{dataset}/{machine}/{split}.log",
+    benchmark:
+        "benchmarks/compute_logmel/{dataset}/{machine}/{split}.tsv"
     conda:
         "../../envs/asd.yaml"
     params:

@@ -4,6 +4,8 @@ rule generate_synthetic_data:
         ground_truth=get_synthetic_ground_truth(),
     log:
         "logs/generate_synthetic_data.log",
+    benchmark:
+        "benchmarks/generate_synthetic_data.tsv"
     conda:
         "../../envs/asd.yaml"
     params:

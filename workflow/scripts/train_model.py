@@ -12,7 +12,7 @@ from firstshot.checkpoint import EpochCheckpoint, training_fingerprint
 from firstshot.features import FeatureSettings
 from firstshot.logs import configure_logging
 from firstshot.model import AutoEncoder
-from firstshot.store import pool_stores, read_store
+from firstshot.store import read_pooled
 from firstshot.training import (
     TrainSettings,
     load_model,
@@ -32,13 +32,11 @@ settings = TrainSettings(
     seed=params.seed,
 )
 feature_paths = [path for path in snakemake.input if path != snakemake.input.get("pretrained")]
-stores = [read_store(path) for path in feature_paths]
-features = FeatureSettings(**stores[0].attributes["features"])
+frames, offsets, stores = read_pooled(feature_paths)
+features = FeatureSettings(**stores[0]["features"])
 for path, store in zip(feature_paths, stores, strict=True):
-    if store.attributes["features"] != features.as_dict():
+    if store["features"] != features.as_dict():
         raise InputError(f"{path} was computed with other feature settings than {feature_paths[0]}")
-
-frames, offsets = pool_stores(stores)
 
 torch.manual_seed(settings.seed)
 pretrained = snakemake.input.get("pretrained")
@@ -75,7 +73,7 @@ save_model(
     model,
     stage=stage,
     losses=losses,
-    clips=[clip["name"] for store in stores for clip in store.clips],
+    clips=[clip["name"] for store in stores for clip in store["clips"]],
     pretrained_from=str(pretrained) if pretrained else None,
     **settings_record(features, settings),
 )

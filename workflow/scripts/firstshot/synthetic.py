@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile
-from scipy import signal
 
 ANOMALY_KINDS = ("clicks", "tone", "friction", "wobble")
 
@@ -129,6 +127,10 @@ def _machine_profile(machine: str) -> dict:
 
 def synthesise(settings: SyntheticSettings, machine: str, split: str, clip: Clip) -> np.ndarray:
     """Synthesise one clip as float32 samples in [-1, 1]."""
+    # Imported here, not at the top: the Snakefile imports this module for
+    # clip_names at every parse, and scipy.signal alone takes about a second.
+    from scipy import signal
+
     rate = settings.sample_rate
     rng = np.random.default_rng(
         [
@@ -165,6 +167,8 @@ def synthesise(settings: SyntheticSettings, machine: str, split: str, clip: Clip
 
 def _anomaly(rng: np.random.Generator, t: np.ndarray, rate: int, f0: float, level: float):
     """Draw one fault with a random strength relative to the clip's RMS ``level``."""
+    from scipy import signal
+
     kind = ANOMALY_KINDS[rng.integers(len(ANOMALY_KINDS))]
     strength = level * rng.uniform(0.1, 0.5)
     if kind == "clicks":
@@ -189,6 +193,8 @@ def generate_machine(
     settings: SyntheticSettings, dataset: str, machine: str, machine_dir: Path
 ) -> list[Clip]:
     """Write every clip of one machine under ``machine_dir``; return its test clips."""
+    import soundfile
+
     for split in ("train", "test"):
         split_dir = machine_dir / split
         split_dir.mkdir(parents=True, exist_ok=True)
