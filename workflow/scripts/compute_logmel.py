@@ -1,6 +1,6 @@
 """Compute log-mel frames of every clip in an audio store (rule compute_logmel)."""
 
-from firstshot.features import FeatureSettings, LogMel, check_clip_length
+from firstshot.features import FeatureSettings, LogMel, check_clip_lengths
 from firstshot.logs import configure_logging
 from firstshot.store import FRAME_CHUNK_ROWS, read_store, write_store
 
@@ -13,8 +13,9 @@ if audio.attributes["sample_rate"] != settings.sample_rate:
         f"{snakemake.input[0]} holds audio at {audio.attributes['sample_rate']} Hz, "
         f"not {settings.sample_rate} Hz; delete it and rerun."
     )
-for index, name in enumerate(audio.names):
-    check_clip_length(int(audio.lengths()[index]), settings, name)
+wildcards = snakemake.wildcards
+clip_paths = [f"{wildcards.machine}/{wildcards.split}/{name}" for name in audio.names]
+check_clip_lengths(audio.lengths(), clip_paths, settings)
 
 log_mel = LogMel(settings)
 write_store(

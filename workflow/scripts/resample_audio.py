@@ -2,7 +2,7 @@
 
 from dataclasses import asdict
 
-from firstshot.audio import read_clip
+from firstshot.audio import read_clips
 from firstshot.logs import configure_logging
 from firstshot.names import parse_clip_name
 from firstshot.store import AUDIO_CHUNK_ROWS, write_store
@@ -15,7 +15,7 @@ channel = snakemake.params.channel
 clips = [asdict(parse_clip_name(path)) for path in paths]
 write_store(
     snakemake.output[0],
-    (read_clip(path, rate, channel) for path in paths),
+    read_clips(paths, rate, channel),
     clips,
     {"kind": "audio", "sample_rate": rate, "channel": channel},
     AUDIO_CHUNK_ROWS,
