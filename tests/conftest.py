@@ -26,12 +26,13 @@ TINY_CONFIG = {
 }
 
 
-def run_snakemake(workdir: Path, config: dict, *arguments: str, check: bool = True):
-    """Run the workflow in ``workdir`` with the repository config plus ``config``."""
+def snakemake_command(workdir: Path, config: dict, *arguments: str) -> list[str]:
+    """Return the command that runs the workflow in ``workdir`` with the repository config
+    plus ``config``, which it writes to ``workdir/test_config.yaml``."""
     workdir.mkdir(parents=True, exist_ok=True)
     override = workdir / "test_config.yaml"
-    override.write_text(yaml.safe_dump(config))
-    command = [
+    override.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return [
         str(Path(sys.executable).with_name("snakemake")),
         "--snakefile",
         str(REPO / "Snakefile"),
@@ -44,6 +45,11 @@ def run_snakemake(workdir: Path, config: dict, *arguments: str, check: bool = Tr
         "2",
         *arguments,
     ]
+
+
+def run_snakemake(workdir: Path, config: dict, *arguments: str, check: bool = True):
+    """Run the workflow in ``workdir`` with the repository config plus ``config``."""
+    command = snakemake_command(workdir, config, *arguments)
     result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
     if check and result.returncode != 0:
         raise AssertionError(
