@@ -1,9 +1,9 @@
 """Writes killed or failed part way leave no output that a later run would trust.
 
 The kill tests run each writer in a child process whose file size limit
-(RLIMIT_FSIZE) is below the size of the file being written, with SIGXFSZ at
-its default action, so the kernel kills the child in the middle of a real
-write, as a node that dies or a job that exceeds its quota would be.
+(RLIMIT_FSIZE) is below the size of the file being written. With SIGXFSZ at
+its default action, the kernel kills the child in the middle of a real write,
+as when a node dies or a job exceeds its disk quota.
 """
 
 import signal

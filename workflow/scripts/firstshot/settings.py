@@ -1,7 +1,7 @@
 """Check the workflow config against its JSON schema and list every problem at once.
 
 Snakemake's ``validate`` stops at the first problem and prints the whole
-schema with it; this check names each bad key by its dotted path, with the
+schema with it. This check names each bad key by its dotted path, with the
 schema's description of that key, so one message lists every fix.
 """
 
