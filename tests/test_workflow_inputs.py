@@ -47,10 +47,11 @@ def dry_run_error(tmp_path, config):
     return result.stdout + result.stderr
 
 
-def test_missing_data_root(tmp_path):
+@pytest.mark.parametrize("key", ["dev_root", "eval_root"])
+def test_missing_data_root(tmp_path, key):
     missing = tmp_path / "no such folder"
-    output = dry_run_error(tmp_path, {"eval_root": str(missing)})
-    assert f"Invalid 'eval_root': The data folder '{missing}' does not exist" in output
+    output = dry_run_error(tmp_path, {key: str(missing)})
+    assert f"Invalid '{key}': The data folder '{missing}' does not exist" in output
 
 
 def test_empty_data_root_setting(tmp_path):
