@@ -27,10 +27,11 @@ TINY_CONFIG = {
 
 
 def snakemake_command(workdir: Path, config: dict, *arguments: str) -> list[str]:
-    """Write ``config`` to ``workdir`` and return the command that runs the workflow there."""
+    """Return the command that runs the workflow in ``workdir`` with the repository config
+    plus ``config``, which it writes to ``workdir/test_config.yaml``."""
     workdir.mkdir(parents=True, exist_ok=True)
     override = workdir / "test_config.yaml"
-    override.write_text(yaml.safe_dump(config))
+    override.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return [
         str(Path(sys.executable).with_name("snakemake")),
         "--snakefile",

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firstshot import InputError
 from firstshot.names import parse_clip_name
@@ -65,3 +67,24 @@ def test_names_flac_accepted():
 def test_names_invalid_raise_input_error(name):
     with pytest.raises(InputError, match=name.split("/")[-1]):
         parse_clip_name(name)
+
+
+NAME_PARTS = st.sampled_from(
+    ["section", "00", "01", "source", "target", "train", "test", "normal", "anomaly", "id"]
+    + ["0000", "noAttribute", "car", "A1", "-1.5", "", "ä", " ", "/", "\x00", ".wav", ".flac"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=80), st.lists(NAME_PARTS, max_size=12).map("_".join)))
+def test_names_random_text_parses_or_raises_input_error(text):
+    # Parts of real names joined at random reach every branch of the parser,
+    # which random text alone rarely does.
+    for candidate in (text, text + ".wav"):
+        try:
+            clip = parse_clip_name(candidate)
+        except InputError as error:
+            assert str(error)
+        else:
+            assert clip.name.endswith((".wav", ".flac", ".WAV", ".FLAC"))
+            assert clip.section

@@ -1,3 +1,4 @@
+import os
 import shutil
 import sys
 from functools import cache
@@ -12,9 +13,37 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 from firstshot import InputError
 from firstshot.dataset import find_machines, list_clips
 from firstshot.names import parse_clip_name
+from firstshot.settings import describe_config_errors, load_schema
 from firstshot.synthetic import SyntheticSettings, clip_names
 
+SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+config_errors = describe_config_errors(config, load_schema(SCHEMA))
+if config_errors:
+    raise WorkflowError(
+        f"{len(config_errors)} invalid config setting(s):\n  "
+        + "\n  ".join(config_errors)
+    )
+# Fills in the schema's defaults for keys that the config leaves out.
 validate(config, "../schemas/config.schema.yaml")
+
+
+def check_writable(folder):
+    """Stop at parse time when a folder that jobs write to cannot be written."""
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise WorkflowError(
+            f"'{path.resolve()}' is a file, but the workflow writes its {folder} there. "
+            "Move the file away or run in another folder with --directory."
+        )
+    if path.exists() and not os.access(path, os.W_OK | os.X_OK):
+        raise WorkflowError(
+            f"The folder '{path.resolve()}' cannot be written. Give the user write "
+            "permission on it, or run in another folder with --directory."
+        )
+
+
+for folder in ("results", "logs"):
+    check_writable(folder)
 
 SYNTHETIC_DIR = "resources/synthetic"
 DATASETS = ("dev", "eval")

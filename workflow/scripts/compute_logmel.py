@@ -5,7 +5,7 @@ feature cache; the frames of the others come from the cache.
 """
 
 from firstshot.cache import CacheCounts, FeatureCache, clip_features
-from firstshot.features import FeatureSettings
+from firstshot.features import FeatureSettings, check_clip_lengths
 from firstshot.logs import configure_logging
 from firstshot.store import FRAME_CHUNK_ROWS, read_store, write_store
 
@@ -16,6 +16,13 @@ channel = snakemake.params.channel
 audio = read_store(snakemake.input[0])
 clips = audio.attributes["all_clips"]
 resampled = {clip["digest"]: audio.clip(index) for index, clip in enumerate(audio.clips)}
+# Every new clip too short for one window is reported at once; cached clips
+# passed this check when their frames were computed.
+check_clip_lengths(
+    [len(audio.clip(index)) for index in range(len(audio.clips))],
+    [clip["path"] for clip in audio.clips],
+    settings,
+)
 
 cache = FeatureCache(snakemake.params.cache, settings, channel)
 counts = CacheCounts()

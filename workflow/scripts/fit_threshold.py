@@ -1,8 +1,8 @@
 """Fit the Gamma decision threshold to the fine-tuning clips' errors (rule fit_threshold)."""
 
 import json
-import os
 
+from firstshot.atomic import partial_path
 from firstshot.logs import configure_logging
 from firstshot.scoring import clip_scores, window_errors
 from firstshot.store import read_store
@@ -29,7 +29,5 @@ fit["statistic"] = statistic
 logger.info("Gamma fit on %d %s errors: %s", fit["n_errors"], statistic, fit)
 
 write_rows(snakemake.output.scores, store.names, [repr(float(s)) for s in scores])
-partial = snakemake.output.threshold + ".partial"
-with open(partial, "w") as file:
+with partial_path(snakemake.output.threshold) as partial, open(partial, "w") as file:
     json.dump(fit, file, indent=2)
-os.replace(partial, snakemake.output.threshold)

@@ -7,7 +7,7 @@ compute_logmel takes the others from the cache.
 
 from dataclasses import asdict
 
-from firstshot.audio import read_clip
+from firstshot.audio import read_clips
 from firstshot.cache import FeatureCache, file_digest
 from firstshot.features import FeatureSettings
 from firstshot.logs import configure_logging
@@ -26,7 +26,7 @@ clips = [
 uncached = [clip for clip in clips if not cache.contains(clip["digest"])]
 write_store(
     snakemake.output[0],
-    (read_clip(clip["path"], settings.sample_rate, channel) for clip in uncached),
+    read_clips([clip["path"] for clip in uncached], settings.sample_rate, channel),
     uncached,
     {
         "kind": "audio",

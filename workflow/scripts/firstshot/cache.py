@@ -25,7 +25,7 @@ import numpy as np
 
 from firstshot import InputError
 from firstshot.audio import read_clip
-from firstshot.features import FeatureSettings, LogMel, check_clip_length
+from firstshot.features import FeatureSettings, LogMel, check_clip_lengths
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def clip_features(
             audio = resampled.get(digest)
             if audio is None:
                 audio = read_clip(path, features.sample_rate, channel)
-            check_clip_length(len(audio), features, path)
+            check_clip_lengths([len(audio)], [path], features)
             frames = log_mel(audio)
             cache.store(digest, frames)
             counts.computed += 1

@@ -77,13 +77,26 @@ class LogMel:
         return log_mel.transpose(-1, -2).to(torch.float32).contiguous().numpy()
 
 
-def check_clip_length(n_samples: int, settings: FeatureSettings, clip: str) -> None:
-    """Raise InputError for a clip too short to give one window."""
-    if n_samples < settings.min_samples():
+def check_clip_lengths(lengths: np.ndarray, names: list[str], settings: FeatureSettings) -> None:
+    """Raise one InputError that lists every clip too short to give one window.
+
+    A short clip is an error, not padded or skipped: padding would score
+    invented audio, and a skipped test clip would be missing from the
+    submission file that the DCASE evaluator checks for completeness.
+    """
+    minimum = settings.min_samples()
+    short = [
+        f"{name}: {length} samples"
+        for name, length in zip(names, lengths, strict=True)
+        if length < minimum
+    ]
+    if short:
         raise InputError(
-            f"{clip}: {n_samples} samples at {settings.sample_rate} Hz is too short for one "
-            f"window of {settings.frames} frames (at least {settings.min_samples()} samples). "
-            "Remove the clip or lower 'features.frames'."
+            f"{len(short)} clip(s) are too short for one window of {settings.frames} frames, "
+            f"which needs at least {minimum} samples at {settings.sample_rate} Hz "
+            f"({minimum / settings.sample_rate:.3f} s):\n  "
+            + "\n  ".join(short)
+            + "\nRemove these clips or lower 'features.frames'."
         )
 
 

@@ -62,7 +62,27 @@ def write_store(
     """
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
+    # A store left under the temporary name by a killed job is never read; it
+    # is only replaced here.
     shutil.rmtree(partial, ignore_errors=True)
+    try:
+        _write_group(partial, arrays, clips, attributes, chunk_rows)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+    if path.exists():
+        shutil.rmtree(path)
+    partial.rename(path)
+
+
+def _write_group(
+    partial: Path,
+    arrays: Iterable[np.ndarray],
+    clips: list[dict],
+    attributes: dict,
+    chunk_rows: int,
+) -> None:
     group = zarr.open_group(partial, mode="w")
 
     offsets = [0]
@@ -103,10 +123,6 @@ def write_store(
 
     group.create_array("offsets", data=np.asarray(offsets, dtype=np.int64))
     group.attrs.update({**attributes, "clips": clips})
-
-    if path.exists():
-        shutil.rmtree(path)
-    partial.rename(path)
 
 
 def read_store(path: str | Path) -> ClipStore:

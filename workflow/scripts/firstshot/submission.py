@@ -1,18 +1,17 @@
 """Write the score and decision files that the DCASE evaluator reads."""
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from firstshot.atomic import partial_path
+
 
 def write_rows(path: str | Path, names: list[str], values: list) -> None:
     """Write ``name,value`` rows with no header, sorted by name, atomically."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
     rows = sorted(zip(names, values, strict=True))
-    partial.write_text("".join(f"{name},{value}\n" for name, value in rows))
-    os.replace(partial, path)
+    with partial_path(path) as partial:
+        partial.write_text("".join(f"{name},{value}\n" for name, value in rows))
 
 
 def write_submission(

@@ -1,7 +1,6 @@
 """Train the autoencoder on stacked log-mel windows and save it with its settings."""
 
 import logging
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import torch
 
 from firstshot import InputError
 from firstshot.checkpoint import EpochCheckpoint
+from firstshot.atomic import partial_path
 from firstshot.features import FeatureSettings, gather_windows, window_starts
 from firstshot.model import AutoEncoder
 
@@ -177,11 +177,9 @@ def train_epoch(
 
 def save_model(path: str | Path, model: AutoEncoder, **metadata) -> None:
     """Save the weights, architecture and ``metadata`` atomically (temporary file, then rename)."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
     state = {key: value.cpu() for key, value in model.state_dict().items()}
-    torch.save({"state_dict": state, "architecture": model.architecture(), **metadata}, partial)
-    os.replace(partial, path)
+    with partial_path(path) as partial:
+        torch.save({"state_dict": state, "architecture": model.architecture(), **metadata}, partial)
 
 
 def load_model(path: str | Path) -> tuple[AutoEncoder, dict]:
