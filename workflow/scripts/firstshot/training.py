@@ -8,8 +8,8 @@ import numpy as np
 import torch
 
 from firstshot import InputError
-from firstshot.checkpoint import EpochCheckpoint
 from firstshot.atomic import partial_path
+from firstshot.checkpoint import EpochCheckpoint
 from firstshot.features import FeatureSettings, gather_windows, window_starts
 from firstshot.model import AutoEncoder
 
