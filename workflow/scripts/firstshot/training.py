@@ -1,6 +1,7 @@
 """Train the autoencoder on stacked log-mel windows and save it with its settings."""
 
 import logging
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
