@@ -19,10 +19,12 @@ include: "workflow/rules/plots.smk"
 
 
 # Run in the main Snakemake process even on a cluster: generating the synthetic
-# data takes seconds, less than a queue wait, and `all` only collects targets.
+# data takes seconds, less than a queue wait, and `all` and collect_submission
+# only collect targets.
 localrules:
     all,
     generate_synthetic_data,
+    collect_submission,
 
 
 rule all:

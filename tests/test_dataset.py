@@ -30,7 +30,7 @@ def test_find_machines_missing_root(tmp_path):
 
 def test_find_machines_root_without_machines(tmp_path):
     (tmp_path / "notes.txt").write_text("no machine folders here")
-    with pytest.raises(InputError, match="holds no machine folders"):
+    with pytest.raises(InputError, match="contains no machine folders"):
         find_machines(tmp_path)
 
 

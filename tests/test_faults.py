@@ -171,7 +171,9 @@ def test_csv_killed_overwrite_keeps_old_csv(tmp_path):
     assert path.read_text() == "section_00_0000.wav,1\n"
 
 
-@pytest.mark.parametrize(("bad_value", "loss_text"), [(1e20, "inf"), (np.nan, "nan")])
+# Once a huge input makes a loss infinite, the updated weights give NaN losses,
+# so the epoch's mean loss may be inf or NaN.
+@pytest.mark.parametrize(("bad_value", "loss_text"), [(1e20, "(inf|nan)"), (np.nan, "nan")])
 def test_training_non_finite_loss_raises(bad_value, loss_text):
     rng = np.random.default_rng(0)
     frames = rng.normal(size=(200, 128)).astype(np.float32)

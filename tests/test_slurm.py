@@ -33,7 +33,7 @@ RUN_TIMEOUT_S = 900
 
 pytestmark = pytest.mark.slurm
 
-LOCAL_RULES = {"all", "generate_synthetic_data"}
+LOCAL_RULES = {"all", "generate_synthetic_data", "collect_submission"}
 EVAL_MACHINES = ["synth_compressor"]
 # Smaller than TINY_CONFIG, because every cluster job starts Snakemake twice
 # and Python once more, 30 to 50 s per job on 2 busy cores. These 10 jobs
@@ -199,8 +199,8 @@ def test_slurm_rule_logs_name_their_jobs(slurm_run):
 
 def test_slurm_training_jobs_get_a_gpu(slurm_run):
     workdir, _ = slurm_run
-    training_logs = [workdir / "logs" / "pretrain_model.log"] + [
-        workdir / "logs" / "finetune_model" / f"{machine}.log" for machine in EVAL_MACHINES
+    training_logs = [workdir / "logs" / "pretrain_model" / "all.log"] + [
+        workdir / "logs" / "finetune_model" / "eval" / f"{machine}.log" for machine in EVAL_MACHINES
     ]
     for training_log in training_logs:
         text = training_log.read_text()
@@ -209,7 +209,7 @@ def test_slurm_training_jobs_get_a_gpu(slurm_run):
         assert "falling back to the CPU" in text, training_log
 
     for machine in EVAL_MACHINES:
-        scoring_log = (workdir / "logs" / "score_clips" / f"{machine}.log").read_text()
+        scoring_log = (workdir / "logs" / "score_clips" / "eval" / f"{machine}.log").read_text()
         assert "CUDA_VISIBLE_DEVICES=unset" in scoring_log
 
 
@@ -231,9 +231,9 @@ def test_slurm_scores_match_local_run(slurm_run, local_run):
         np.testing.assert_allclose(cluster[1], local[1], rtol=1e-5)
 
         cluster_fit = pd.read_json(
-            workdir / f"results/threshold/{machine}/threshold.json", typ="series"
+            workdir / f"results/threshold/eval/{machine}/threshold.json", typ="series"
         )
         local_fit = pd.read_json(
-            local_run / f"results/threshold/{machine}/threshold.json", typ="series"
+            local_run / f"results/threshold/eval/{machine}/threshold.json", typ="series"
         )
         np.testing.assert_allclose(cluster_fit["threshold"], local_fit["threshold"], rtol=1e-5)

@@ -46,10 +46,6 @@ rule score_clips:
 # The submission folder holds the evaluation machines' files side by side, as
 # the DCASE evaluator reads them; development machines are scored only in the
 # leave_one_out mode and are no part of a submission.
-localrules:
-    collect_submission,
-
-
 rule collect_submission:
     input:
         scores="results/scores/eval/{machine}/anomaly_score_{machine}_section_00_test.csv",
@@ -62,5 +58,5 @@ rule collect_submission:
     conda:
         "../../envs/asd.yaml"
     shell:
-        "cp {input.scores} {output.scores} 2> {log} && "
-        "cp {input.decisions} {output.decisions} 2>> {log}"
+        "cp {input.scores:q} {output.scores:q} 2> {log:q} && "
+        "cp {input.decisions:q} {output.decisions:q} 2>> {log:q}"
