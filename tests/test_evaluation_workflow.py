@@ -141,6 +141,13 @@ def test_real_mini_evaluation_both_modes(shared_data, tmp_path):
         "training": {"pretrain_epochs": 1, "finetune_epochs": 1},
     }
     run_snakemake(tmp_path, config)
+    submission = tmp_path / "results/submission"
+    truth = pd.read_csv(
+        root / "eval_data/ground_truth/ground_truth_mimii_a_section_00_test.csv", header=None
+    )
+    for kind in ("anomaly_score", "decision_result"):
+        rows = pd.read_csv(submission / f"{kind}_mimii_a_section_00_test.csv", header=None)
+        assert rows[0].tolist() == truth[0].tolist(), kind
     summary = pd.read_csv(tmp_path / "results/evaluation/summary.csv")
     assert summary["machine"].tolist() == ["mimii_a", "harmonic mean"]
     assert set(summary["mode"]) == {"submission"}
