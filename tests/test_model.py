@@ -96,7 +96,7 @@ def test_training_result_independent_of_gather_size(monkeypatch):
     frames, offsets = _random_frames()
     model_a, losses_a = _train_once(frames, offsets, epochs=2)
     # Gather 3 batches at a time instead of 256, so the epoch's last gather
-    # holds fewer windows than the others.
+    # has fewer windows than the others.
     monkeypatch.setattr("firstshot.training.GATHER_WINDOWS", 3 * 64)
     model_b, losses_b = _train_once(frames, offsets, epochs=2)
     assert losses_a == losses_b

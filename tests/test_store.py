@@ -35,5 +35,5 @@ def test_read_pooled_matches_read_store(tmp_path):
 def test_read_pooled_rejects_other_row_shape(tmp_path):
     _write(tmp_path / "a.zarr", [3], width=4)
     _write(tmp_path / "b.zarr", [3], width=6)
-    with pytest.raises(InputError, match="b.zarr holds rows of shape"):
+    with pytest.raises(InputError, match="b.zarr contains rows of shape"):
         read_pooled([tmp_path / "a.zarr", tmp_path / "b.zarr"])

@@ -1,8 +1,8 @@
 """Read one machine's clips of one split as mono audio into Zarr (rule resample_audio).
 
 Only clips whose log-mel frames are not in the feature cache are read and
-resampled; the store lists every clip with its file digest, so that
-compute_logmel takes the others from the cache.
+resampled. The store lists every clip with its file digest, so that
+compute_logmel can take the other clips' frames from the cache.
 """
 
 from dataclasses import asdict

@@ -126,7 +126,7 @@ def clip_features(
 
     ``digests`` are the files' SHA-256 digests where the caller already has
     them. ``resampled`` maps a digest to audio that the rule resample_audio
-    already read; a clip missing from both the cache and ``resampled`` is read
+    already read. A clip missing from both the cache and ``resampled`` is read
     from its file. ``counts`` is updated as the clips are yielded, so it is
     complete once the iterator is exhausted.
     """

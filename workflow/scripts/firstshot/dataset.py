@@ -40,7 +40,7 @@ def list_clips(root: str | Path, machines: list[str]) -> dict[str, dict[str, lis
             if not folder.is_dir():
                 problems.append(f"{folder}: missing folder; every machine needs {split}/")
                 continue
-            # os.scandir tells files from folders without a stat call per
+            # os.scandir distinguishes files from folders without a stat call per
             # entry, which matters at parse time with thousands of clips.
             with os.scandir(folder) as entries:
                 paths = sorted(

@@ -156,7 +156,7 @@ def read_pooled(paths: list[str | Path]) -> tuple[np.ndarray, np.ndarray, list[d
     for path, array in zip(paths, arrays, strict=True):
         if (array.shape[1:], array.dtype) != (arrays[0].shape[1:], arrays[0].dtype):
             raise InputError(
-                f"{path} holds rows of shape {array.shape[1:]} and type {array.dtype}, but "
+                f"{path} contains rows of shape {array.shape[1:]} and type {array.dtype}, but "
                 f"{paths[0]} holds {arrays[0].shape[1:]} and {arrays[0].dtype}. Recompute "
                 "both with the same feature settings."
             )
