@@ -280,6 +280,8 @@ def get_ground_truth_files(folder, machine):
     }
 
 
+# Cached because the evaluation helpers ask once per job while the DAG is built.
+@cache
 def has_labelled_names(dataset, machine):
     """Whether every test clip's file name gives its domain and label."""
     names = [parse_clip_name(path) for path in CLIPS[dataset][machine]["test"]]

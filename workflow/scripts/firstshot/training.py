@@ -91,7 +91,7 @@ def train(
     if n_windows < 2:
         raise TrainingError(f"training needs at least 2 windows, found {n_windows}")
 
-    # The optimizer is built after the move, so it holds the parameters on
+    # The optimizer is built after the move, so it keeps the parameters on
     # ``device`` even where Module.to replaces them instead of moving them in place.
     model.to(device).train()
     generator = torch.Generator(device="cpu").manual_seed(settings.seed)
@@ -121,9 +121,9 @@ def make_optimizer(
     """Return Adam, fused into one kernel per step where torch has that kernel.
 
     At batch 64 the autoencoder's arithmetic is small, so the per-step cost of
-    the optimiser dominates: the fused kernel took about 2 ms less per step
-    than the default multi-tensor Adam (5.7 ms) on one thread of a shared
-    2-core CPU machine (torch 2.13). Its updates round differently, so the
+    the optimiser dominates. The fused kernel took about 2 ms less per step
+    than the default multi-tensor Adam (5.7 ms), measured on one thread of a
+    shared 2-core CPU machine with torch 2.13. Its updates round differently, so the
     weights differ slightly from those of the default Adam; runs with the same
     seed on the CPU still give identical weights.
     """
