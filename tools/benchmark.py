@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ import librosa  # noqa: E402
 import torch  # noqa: E402
 
 from firstshot.audio import read_clip  # noqa: E402
-from firstshot.features import FeatureSettings, LogMel, window_starts  # noqa: E402
+from firstshot.features import FeatureSettings, LogMel  # noqa: E402
 from firstshot.model import AutoEncoder  # noqa: E402
 from firstshot.scoring import window_errors  # noqa: E402
 from firstshot.store import (  # noqa: E402
@@ -52,6 +53,7 @@ from firstshot.store import (  # noqa: E402
 )
 from firstshot.synthetic import SyntheticSettings, clip_names, generate_machine  # noqa: E402
 from firstshot.training import TrainSettings, train  # noqa: E402
+from firstshot.windows import window_starts  # noqa: E402
 
 #: Machine folder names of DCASE 2025 Task 2; the synthetic sound of each is
 #: drawn from its name.
@@ -90,17 +92,26 @@ def dataset_settings(scale: float) -> SyntheticSettings:
     )
 
 
-def generate_data(settings: SyntheticSettings, root: Path) -> None:
-    """Write the data set under ``root`` unless a previous run finished writing it."""
+def generate_data(settings: SyntheticSettings, root: Path, workers: int) -> None:
+    """Write the data set under ``root`` unless a previous run finished writing it.
+
+    Machines are written in ``workers`` processes at once. Each clip draws from
+    its own seeded generator, so the order does not change the data.
+    """
     done = root / "complete"
     if done.exists():
         print(f"reusing the data set in {root}")
         return
-    print(f"generating the data set in {root}")
+    print(f"generating the data set in {root} with {workers} processes")
     shutil.rmtree(root, ignore_errors=True)
-    for dataset in ("dev", "eval"):
-        for machine in getattr(settings, f"{dataset}_machines"):
-            generate_machine(settings, dataset, machine, root / f"{dataset}_data" / "raw" / machine)
+    jobs = [
+        (settings, dataset, machine, root / f"{dataset}_data" / "raw" / machine)
+        for dataset in ("dev", "eval")
+        for machine in getattr(settings, f"{dataset}_machines")
+    ]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        # list() re-raises the first error of any worker.
+        list(pool.map(generate_machine, *zip(*jobs, strict=True)))
     done.touch()
 
 
@@ -333,17 +344,14 @@ MEMORY_PROBE = """
 import resource, sys
 import torch
 sys.path.insert(0, {scripts!r})
-from firstshot.features import FeatureSettings, window_starts
+from firstshot.features import FeatureSettings
 from firstshot.model import AutoEncoder
 from firstshot.store import read_pooled
 from firstshot.training import TrainSettings, train
 
 torch.set_num_threads(1)
 frames, offsets, _ = read_pooled({paths!r})
-starts = torch.from_numpy(window_starts(offsets, 5))
-ordered = starts[torch.randperm(len(starts))]
-clips = {train_clips}
-train(AutoEncoder(), frames, offsets[: clips + 1], FeatureSettings(), TrainSettings(epochs=1),
+train(AutoEncoder(), frames, offsets, FeatureSettings(), TrainSettings(epochs=1),
       torch.device("cpu"))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
@@ -353,12 +361,11 @@ def measure_pretrain_memory(cache: Path) -> tuple[float, float]:
     """Return the peak RSS (MB) of reading and training on full-scale pretraining frames.
 
     Writes 7 stores of 1000 clips of random log-mel frames once into ``cache``,
-    then, in another process, reads them as the rule pretrain_model does,
-    computes every window start and one shuffled order of them, and trains one
-    epoch at batch 64 on the windows of the first 50 clips, so that it ends in
-    seconds. Memory at batch 64 does not grow with the windows of an epoch
-    beyond their starts, which the probe holds for all windows. Return the peak
-    RSS and the size of the frames, in MB.
+    then, in another process, reads them as the rule pretrain_model does and
+    trains one whole epoch at batch 64, about a minute on one core. Later
+    epochs repeat the first, so one epoch shows the peak of the job, as long
+    as nothing kept from step to step grows. Return the peak RSS and the size
+    of the frames, in MB.
     """
     settings = dataset_settings(1.0)
     features = FeatureSettings()
@@ -380,9 +387,7 @@ def measure_pretrain_memory(cache: Path) -> tuple[float, float]:
                 FRAME_CHUNK_ROWS,
             )
     probe = MEMORY_PROBE.format(
-        scripts=str(REPO / "workflow" / "scripts"),
-        paths=[str(path) for path in paths],
-        train_clips=50,
+        scripts=str(REPO / "workflow" / "scripts"), paths=[str(path) for path in paths]
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], check=True, capture_output=True, text=True
@@ -447,6 +452,10 @@ def compare_in_process(
 
     stores = [workdir / "results" / "features" / "dev" / m / "train.zarr" for m in DEV_MACHINES]
     frames, offsets, _ = read_pooled(stores)
+    # The first clips only: the reference materialises every window, which
+    # at full scale would take 5.5 GB and a quarter of an hour per call.
+    offsets = offsets[: clips + 1]
+    frames = frames[: offsets[-1]]
     n_windows = len(window_starts(offsets, features.frames))
     settings = TrainSettings(epochs=epochs)
     device = torch.device("cpu")
@@ -594,9 +603,9 @@ def main() -> None:
     parser.add_argument(
         "--reference-clips",
         type=int,
-        default=50,
-        help="training clips of the development machines used to compare the feature "
-        "steps with librosa",
+        default=200,
+        help="training clips of the development machines on which each step is compared "
+        "with the reference",
     )
     parser.add_argument(
         "--reference-epochs", type=int, default=1, help="epochs of the compared training loops"
@@ -626,7 +635,7 @@ def main() -> None:
     print(f"dry run of the full-scale job graph ({full_clips} clips): {dry_run_seconds:.1f} s")
 
     start = time.perf_counter()
-    generate_data(settings, data_root)
+    generate_data(settings, data_root, args.cores)
     generate_seconds = time.perf_counter() - start
 
     if args.reuse_run:
@@ -666,7 +675,7 @@ def main() -> None:
                     f"- Dry run of the full-scale job graph ({full_clips:,} clips): "
                     f"{dry_run_seconds:.1f} s wall time, {dry_run_cpu_seconds:.1f} s CPU time",
                     f"- Pretraining memory at full scale ({frame_megabytes:,.0f} MB of log-mel "
-                    "frames; reading, then training at batch 64): peak RSS "
+                    "frames; reading, then one epoch at batch 64): peak RSS "
                     f"{peak_megabytes:,.0f} MB",
                 ]
             ),

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from firstshot.features import gather_windows, window_starts
 from firstshot.model import AutoEncoder
+from firstshot.windows import gather_windows, window_starts
 
 #: Windows per forward pass when scoring; scoring keeps no gradients, so large
 #: batches only cost memory.

@@ -1,7 +1,9 @@
 """Train the autoencoder on stacked log-mel windows and save it with its settings."""
 
+import functools
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -11,8 +13,10 @@ import torch
 from firstshot import InputError
 from firstshot.atomic import partial_path
 from firstshot.checkpoint import EpochCheckpoint
-from firstshot.features import FeatureSettings, gather_windows, window_starts
+from firstshot.features import FeatureSettings
 from firstshot.model import AutoEncoder
+from firstshot.train_step import ExplicitStep, autograd_step
+from firstshot.windows import gather_windows, window_starts
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +102,16 @@ def train(
     optimizer = make_optimizer(model, settings.learning_rate, device)
 
     losses = checkpoint.restore(model, optimizer, generator) if checkpoint else []
+    # On the CPU the explicit step is faster and bitwise equal to the autograd
+    # step (tested). It has not run on CUDA, so CUDA keeps the autograd step.
+    if device.type == "cpu":
+        step = ExplicitStep(model, optimizer)
+    else:
+        step = functools.partial(autograd_step, model, optimizer)
     for epoch in range(len(losses) + 1, settings.epochs + 1):
         order = torch.randperm(n_windows, generator=generator).to(device)
         epoch_loss = train_epoch(
-            model, optimizer, frame_tensor, starts[order], features.frames, settings.batch_size
+            step, frame_tensor, starts[order], features.frames, settings.batch_size
         )
         if not np.isfinite(epoch_loss):
             raise TrainingError(
@@ -132,8 +142,7 @@ def make_optimizer(
 
 
 def train_epoch(
-    model: AutoEncoder,
-    optimizer: torch.optim.Optimizer,
+    step: Callable[[torch.Tensor], torch.Tensor],
     frames: torch.Tensor,
     starts: torch.Tensor,
     n_frames: int,
@@ -141,14 +150,22 @@ def train_epoch(
 ) -> float:
     """Run one epoch over the windows at ``starts``, in that order; return the mean loss.
 
+    ``step`` takes one optimisation step on a batch and returns its loss.
+
     Windows are gathered about ``GATHER_WINDOWS`` at a time, in whole batches,
     so each step only slices a batch out of them and their memory stays
     bounded. The batches and their order are those of gathering one batch
     at a time, so the result does not depend on ``GATHER_WINDOWS``.
     """
-    loss_function = torch.nn.MSELoss()
-    batch_losses = []
-    batch_lengths = []
+    n_batches = -(-len(starts) // batch_size)
+    if n_batches == 0:
+        return 0.0
+    # One preallocated tensor instead of one small tensor per step: keeping
+    # 34,000 small tensors alive through an epoch fragmented the heap, and
+    # pretraining at full scale grew to 8 GB instead of staying near 1.5 GB.
+    batch_losses = torch.zeros(n_batches, device=starts.device)
+    batch_lengths = torch.full((n_batches,), batch_size, device=starts.device)
+    batch_lengths[-1] = len(starts) - (n_batches - 1) * batch_size
     chunk = max(1, GATHER_WINDOWS // batch_size) * batch_size
     for chunk_begin in range(0, len(starts), chunk):
         windows = gather_windows(frames, starts[chunk_begin : chunk_begin + chunk], n_frames)
@@ -157,21 +174,15 @@ def train_epoch(
             if len(batch) < 2:
                 # BatchNorm cannot normalise a batch of one window in training mode.
                 continue
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_function(model(batch), batch)
-            loss.backward()
-            optimizer.step()
-            batch_losses.append(loss.detach())
-            batch_lengths.append(len(batch))
+            batch_losses[(chunk_begin + begin) // batch_size] = step(batch)
+    if batch_lengths[-1] < 2:
+        batch_losses, batch_lengths = batch_losses[:-1], batch_lengths[:-1]
 
     # Summed one batch after the other in float64, each loss weighted by its
     # batch length in float32, so the epoch loss is the same as adding each
     # batch's loss into a float64 total during the epoch.
-    if not batch_losses:
-        return 0.0
-    weighted = torch.stack(batch_losses) * torch.tensor(batch_lengths, device=starts.device)
     total = 0.0
-    for value in weighted.tolist():
+    for value in (batch_losses * batch_lengths).tolist():
         total += value
     return total / len(starts)
 
