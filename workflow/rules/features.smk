@@ -4,6 +4,8 @@ rule resample_audio:
     output:
         # Only compute_logmel reads this audio, and at DCASE scale it would take
         # about 12 GB as float32, so Snakemake deletes it once the frames exist.
+        # TODO: writing and reading it back is the largest cost of the feature
+        # stage (docs/benchmarks.md). Drop it if the two rules become one job.
         temp(directory("results/audio/{dataset}/{machine}/{split}.zarr")),
     log:
         "logs/resample_audio/{dataset}/{machine}/{split}.log",

@@ -30,7 +30,7 @@ def autograd_step(
 ) -> torch.Tensor:
     """Take one Adam step on the MSE of reconstructing ``batch``; return the loss.
 
-    This is the definition of a step; ``ExplicitStep`` computes the same thing faster.
+    This is the definition of a step. ``ExplicitStep`` computes the same faster.
     """
     optimizer.zero_grad(set_to_none=True)
     loss = nn.functional.mse_loss(model(batch), batch)
@@ -55,15 +55,15 @@ class ExplicitStep:
         expected = [nn.Linear, nn.BatchNorm1d, nn.ReLU] * len(self.norms) + [nn.Linear]
         if [type(layer) for layer in layers] != expected:
             raise ValueError(
-                "ExplicitStep supports only Linear, BatchNorm1d and ReLU layers in turn; "
-                "use autograd_step for other models"
+                "ExplicitStep supports only Linear, BatchNorm1d and ReLU layers in turn. "
+                "Use autograd_step for other models."
             )
 
         (group,) = optimizer.param_groups
         if not group["fused"] or group["weight_decay"] or group["amsgrad"] or group["maximize"]:
             raise ValueError(
                 "ExplicitStep supports only torch.optim.Adam with fused=True and no weight "
-                "decay, amsgrad or maximize; use autograd_step for other optimizers"
+                "decay, amsgrad or maximize. Use autograd_step for other optimizers."
             )
         self.group = group
         self.params = list(group["params"])
