@@ -491,7 +491,7 @@ def compare_in_process(
     stores = [workdir / "results" / "features" / "dev" / m / "train.zarr" for m in DEV_MACHINES]
     frames, offsets, _ = read_pooled(stores)
     # The first clips only: the reference materialises every window, which
-    # at full scale would take 5.5 GB and a quarter of an hour per call.
+    # at full scale would take 5.5 GB and about 2 minutes per call.
     offsets = offsets[: clips + 1]
     frames = frames[: offsets[-1]]
     n_windows = len(window_starts(offsets, features.frames))
@@ -572,7 +572,7 @@ def summarise_stages(
 
 
 def clock_table(spans: dict[str, float], sizes: dict, features: Comparison) -> list[dict]:
-    """Return one row per clock stage: wall time and throughput; the features' reference."""
+    """Return each clock stage's wall time and throughput, and the features' reference."""
     items = {
         "features": sizes["resample_audio"],
         "pretraining": sizes["pretrain_model"],
