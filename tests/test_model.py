@@ -1,4 +1,5 @@
 import logging
+import weakref
 
 import numpy as np
 import pytest
@@ -8,7 +9,15 @@ from firstshot import InputError
 from firstshot.features import FeatureSettings
 from firstshot.model import AutoEncoder
 from firstshot.scoring import clip_scores, window_errors
-from firstshot.training import TrainSettings, load_model, pick_device, save_model, train
+from firstshot.training import (
+    TrainSettings,
+    load_model,
+    pick_device,
+    save_model,
+    train,
+    train_epoch,
+)
+from firstshot.windows import gather_windows
 
 
 def test_model_layer_sizes():
@@ -102,3 +111,24 @@ def test_training_result_independent_of_gather_size(monkeypatch):
     assert losses_a == losses_b
     for name, value in model_a.state_dict().items():
         assert torch.equal(value, model_b.state_dict()[name]), name
+
+
+def test_train_epoch_frees_each_step_loss():
+    # Keeping every step's loss tensor until the end of the epoch fragmented
+    # the heap: a full-scale pretraining job grew to 8.9 GB instead of 1.6 GB.
+    frames = torch.from_numpy(_random_frames(clips=40)[0])
+    starts = torch.arange(0, 64 * 20, dtype=torch.int64)
+    returned = []
+
+    def step(batch):
+        still_alive = [ref for ref in returned if ref() is not None]
+        assert not still_alive
+        loss = batch.mean()
+        returned.append(weakref.ref(loss))
+        return loss
+
+    mean_loss = train_epoch(step, frames, starts, n_frames=5, batch_size=64)
+    assert len(returned) == 20
+    assert mean_loss == pytest.approx(
+        float(gather_windows(frames, starts, 5).reshape(20, -1).mean(dim=1).mean()), rel=1e-5
+    )
