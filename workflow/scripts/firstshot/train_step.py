@@ -107,8 +107,8 @@ class ExplicitStep:
         output = torch.addmm(output_layer.bias, hidden, output_layer.weight.t())
         loss = aten.mse_loss(output, batch, MEAN_REDUCTION)
 
-        one = torch.ones((), dtype=loss.dtype, device=loss.device)
-        grad = aten.mse_loss_backward(one, output, batch, MEAN_REDUCTION)
+        loss_grad = torch.ones((), dtype=loss.dtype, device=loss.device)
+        grad = aten.mse_loss_backward(loss_grad, output, batch, MEAN_REDUCTION)
         for index in reversed(range(len(self.linears))):
             linear = self.linears[index]
             linear.weight.grad = torch.mm(grad.t(), linear_inputs[index])
