@@ -114,7 +114,7 @@ class ExplicitStep:
             linear.weight.grad = torch.mm(grad.t(), linear_inputs[index])
             linear.bias.grad = grad.sum(0)
             if index == 0:
-                break  # the input needs no gradient
+                break  # The input needs no gradient.
             grad = torch.mm(grad, linear.weight)
             grad = aten.threshold_backward(grad, activations[index - 1], 0)
             norm = self.norms[index - 1]
